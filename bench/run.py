@@ -1,0 +1,223 @@
+"""Benchmarks: NLU quality, latency, training time and memory.  `make bench`.
+
+Prints and writes to bench/results/latest.md (+ latest.json):
+- held-out intent accuracy and macro-F1 (full retrieval labels, tests/nlu/heldout.yml);
+- NLU parse latency p50/p95 through the HTTP API (`/model/parse`);
+- full-turn latency through the REST webhook, p50/p95/p99, sequential and with 10 concurrent
+  conversations (real action server behind it);
+- training time (fresh `rasa train` with the fixed seeds) and the Rasa server's RSS.
+
+Options: --skip-train uses the newest model in models/ and does not time training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.evaluate import evaluate_async, load_examples  # noqa: E402
+from bot.settings import apply_defaults  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TURN_MESSAGES = [
+    "你好",
+    "身份证丢了怎么办",
+    "居住证怎么办",
+    "孩子刚出生怎么上户口",
+    "护照在哪办",
+    "你们几点上班",
+    "边境证在哪申请",
+    "谢谢",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def post_json(url: str, payload: dict, timeout: float = 30) -> object:
+    req = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def wait_http(url: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def train(out: Path) -> tuple[Path, float]:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--out", str(out), "--fixed-model-name", "bench"]
+        + ["--config", "config.yml", "--domain", "domain.yml", "--data", "data", "--quiet"],
+        cwd=ROOT,
+        check=True,
+    )
+    return out / "bench.tar.gz", time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--turns", type=int, default=200)
+    args = parser.parse_args()
+    apply_defaults()
+    os.chdir(ROOT)
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{os.cpu_count()} cores, {platform.python_version()}",
+    }
+
+    if args.skip_train:
+        model = max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    else:
+        model, seconds = train(work)
+        results["training_seconds"] = round(seconds, 1)
+        print(f"training: {seconds:.1f} s")
+
+    report = asyncio.run(evaluate_async(model, load_examples(ROOT / "tests/nlu/heldout.yml")))
+    results["heldout_n"] = len(report.predictions)
+    results["heldout_accuracy"] = round(report.accuracy, 4)
+    results["heldout_macro_f1"] = round(report.macro_f1, 4)
+    print(f"held-out: accuracy {report.accuracy:.4f}, macro-F1 {report.macro_f1:.4f}")
+
+    env = dict(os.environ)
+    rasa_port, actions_port = free_port(), free_port()
+    env.update(
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        TRACKER_DATABASE_URL=f"sqlite:///{work / 'tracker.db'}",
+    )
+    token = env["RASA_AUTH_TOKEN"]
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "actions", "--port", str(actions_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api"]
+        + ["--auth-token", token, "--port", str(rasa_port), "--endpoints", "endpoints.yml"]
+        + ["--credentials", "credentials.yml", "--interface", "127.0.0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{rasa_port}"
+    try:
+        wait_http(base + "/")
+        wait_http(f"http://127.0.0.1:{actions_port}/health")
+        texts = [text for text, _ in load_examples(ROOT / "tests/nlu/heldout.yml")][:200]
+        for text in texts[:10]:  # warm-up
+            post_json(f"{base}/model/parse?token={token}", {"text": text})
+        parse_ms = []
+        for text in texts:
+            start = time.perf_counter()
+            post_json(f"{base}/model/parse?token={token}", {"text": text})
+            parse_ms.append((time.perf_counter() - start) * 1000)
+        results["parse_ms"] = {
+            "p50": round(percentile(parse_ms, 50), 1),
+            "p95": round(percentile(parse_ms, 95), 1),
+        }
+
+        def turn(sender: str, text: str) -> float:
+            start = time.perf_counter()
+            post_json(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text})
+            return (time.perf_counter() - start) * 1000
+
+        for i in range(10):
+            turn("warmup", TURN_MESSAGES[i % len(TURN_MESSAGES)])
+        sequential = []
+        sender = f"bench-{uuid.uuid4().hex}"
+        for i in range(args.turns):
+            if i % len(TURN_MESSAGES) == 0:
+                sender = f"bench-{uuid.uuid4().hex}"
+            sequential.append(turn(sender, TURN_MESSAGES[i % len(TURN_MESSAGES)]))
+
+        def conversation(n: int) -> list[float]:
+            sid = f"bench-c{n}-{uuid.uuid4().hex}"
+            return [turn(sid, TURN_MESSAGES[i % len(TURN_MESSAGES)]) for i in range(20)]
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(10) as pool:
+            concurrent = [ms for lst in pool.map(conversation, range(10)) for ms in lst]
+        wall = time.perf_counter() - start
+        for name, values in (("turn_sequential_ms", sequential), ("turn_10conc_ms", concurrent)):
+            results[name] = {
+                "n": len(values),
+                "p50": round(percentile(values, 50), 1),
+                "p95": round(percentile(values, 95), 1),
+                "p99": round(percentile(values, 99), 1),
+                "mean": round(statistics.fmean(values), 1),
+            }
+        results["turn_10conc_throughput_per_s"] = round(len(concurrent) / wall, 1)
+        results["server_rss_mb"] = round(rss_mb(server.pid), 0)
+    finally:
+        for proc in (server, actions):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    lines = ["# Benchmark results (`make bench`)", "", "| metric | value |", "|---|---|"]
+    for key, value in results.items():
+        lines.append(f"| {key} | {value} |")
+    lines.append("")
+    lines.append("Targets: held-out accuracy >= 0.95; sequential full turn p50 <= 60 ms; ")
+    lines.append("full training <= 5 min (2-core machine).")
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""One entry point for every process: ``python -m bot <command>``.
+
+Commands:
+    run       migrate + seed the database if needed, train a model if ``models/`` has none,
+              then start the action server, the Rasa server (REST, socket.io and web-chat
+              channels) and the review console; Ctrl-C stops them all.
+    actions   start only the action server.
+    server    start only the Rasa server.
+    shell     ``rasa shell`` against the running action server (chat in the terminal).
+    train     train a model into ``models/``.
+    prepare   migrate + seed the database, train if needed (no servers).
+
+Settings come from environment variables with local defaults (see :mod:`bot.settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Sequence
+
+from bot.settings import PROJECT_ROOT, apply_defaults
+
+logger = logging.getLogger("bot.cli")
+
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def _rasa() -> list[str]:
+    return [_python(), "-m", "rasa"]
+
+
+def latest_model() -> Path | None:
+    """Return the newest trained model in ``models/``, if any."""
+    models = sorted(MODELS_DIR.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def _run(cmd: Sequence[str]) -> None:
+    logger.info("$ %s", " ".join(cmd))
+    subprocess.run(list(cmd), check=True, cwd=PROJECT_ROOT)
+
+
+def prepare_database() -> None:
+    """Create/upgrade the schema and seed sample data (idempotent, skipped when seeded)."""
+    if importlib.util.find_spec("bot.db.__main__") is None:
+        logger.warning("bot.db is not available: skipping database preparation")
+        return
+    _run([_python(), "-m", "bot.db", "migrate"])
+    _run([_python(), "-m", "bot.db", "seed", "--if-empty"])
+
+
+def train(force: bool = False) -> Path:
+    """Train a model unless one exists (or ``force``); return the model path."""
+    model = latest_model()
+    if model and not force:
+        return model
+    MODELS_DIR.mkdir(exist_ok=True)
+    _run(
+        _rasa()
+        + [
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            "models",
+        ]
+    )
+    model = latest_model()
+    if model is None:
+        raise SystemExit("training produced no model")
+    return model
+
+
+def actions_cmd() -> list[str]:
+    """Command line of the action server."""
+    return _rasa() + [
+        "run",
+        "actions",
+        "--actions",
+        "actions",
+        "--port",
+        os.environ["ACTIONS_PORT"],
+    ]
+
+
+def server_cmd(model: Path | None = None) -> list[str]:
+    """Command line of the Rasa server (API behind a token; chat channels public)."""
+    return _rasa() + [
+        "run",
+        "--model",
+        str(model or latest_model() or MODELS_DIR),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+        "--interface",
+        os.environ["RASA_HOST"],
+        "--port",
+        os.environ["RASA_PORT"],
+        "--enable-api",
+        "--auth-token",
+        os.environ["RASA_AUTH_TOKEN"],
+    ]
+
+
+def wait_for(url: str, timeout: float = 300.0) -> bool:
+    """Poll ``url`` until it answers (any HTTP status) or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def run_all() -> int:
+    """Prepare everything and run all servers until interrupted."""
+    prepare_database()
+    model = train()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(subprocess.Popen(actions_cmd(), cwd=PROJECT_ROOT))
+        procs.append(subprocess.Popen(server_cmd(model), cwd=PROJECT_ROOT))
+        if importlib.util.find_spec("bot.console.__main__") is not None:
+            procs.append(subprocess.Popen([_python(), "-m", "bot.console"], cwd=PROJECT_ROOT))
+        base = f"http://{os.environ['RASA_HOST']}:{os.environ['RASA_PORT']}"
+        if wait_for(base + "/"):
+            print(
+                "\n  e户政智能客服已启动 (the assistant is up):\n"
+                f"    chat page     {base}/webhooks/webchat/\n"
+                f"    REST channel  POST {base}/webhooks/rest/webhook\n"
+                f"    socket.io     {base}/socket.io\n"
+                f"    console       http://{os.environ['CONSOLE_HOST']}:"
+                f"{os.environ['CONSOLE_PORT']}/\n"
+                "    terminal chat `make shell` (in another terminal)\n",
+                flush=True,
+            )
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        return next((p.returncode for p in procs if p.poll() is not None), 0) or 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "command", choices=["run", "actions", "server", "shell", "train", "prepare"]
+    )
+    parser.add_argument("--force", action="store_true", help="train even if a model exists")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    apply_defaults()
+    os.chdir(PROJECT_ROOT)
+    if args.command == "run":
+        return run_all()
+    if args.command == "prepare":
+        prepare_database()
+        train()
+        return 0
+    if args.command == "train":
+        print(train(force=args.force))
+        return 0
+    if args.command == "actions":
+        return subprocess.call(actions_cmd(), cwd=PROJECT_ROOT)
+    if args.command == "server":
+        return subprocess.call(server_cmd(), cwd=PROJECT_ROOT)
+    # shell: a terminal conversation; the action server must be running (make run).
+    model = train()
+    return subprocess.call(
+        _rasa() + ["shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+        cwd=PROJECT_ROOT,
+    )

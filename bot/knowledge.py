@@ -1,0 +1,208 @@
+"""Officer-editable knowledge files under ``data/knowledge/`` (counties, move-in catalogue, topics).
+
+The files are read lazily and re-read when they change on disk, so an officer's edit to a
+materials list is live on the next question without retraining or restarting anything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def knowledge_dir() -> Path:
+    """Return the knowledge folder (``KNOWLEDGE_DIR`` env var, default ``data/knowledge``)."""
+    return Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"))
+
+
+_cache: dict[Path, tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def load_file(name: str) -> Any:
+    """Load one YAML knowledge file, cached until its modification time changes.
+
+    Args:
+        name: file name inside the knowledge folder, e.g. ``"counties.yml"``.
+
+    Returns:
+        The parsed YAML document (``{}`` if the file does not exist).
+    """
+    path = knowledge_dir() / name
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return {}
+    with _lock:
+        cached = _cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    with _lock:
+        _cache[path] = (mtime, data)
+    return data
+
+
+@dataclass(frozen=True)
+class County:
+    """A county-level unit of Langfang (canonical name, aliases, urban flag)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    urban: bool = False
+
+
+def counties() -> list[County]:
+    """Return the county-level units in file order."""
+    data = load_file("counties.yml")
+    result = []
+    for item in data.get("counties", []) or []:
+        result.append(
+            County(
+                name=str(item["name"]),
+                aliases=tuple(str(a) for a in item.get("aliases", []) or []),
+                urban=bool(item.get("urban", False)),
+            )
+        )
+    return result
+
+
+def canonical_county(text: str | None) -> str | None:
+    """Map a county name or alias (e.g. ``开发区``, ``固安``) to its canonical name.
+
+    Args:
+        text: what the user or NLU gave, possibly with extra words like ``在固安``.
+
+    Returns:
+        The canonical county name, or ``None`` if no county is mentioned.
+    """
+    if not text:
+        return None
+    value = str(text).strip()
+    best: tuple[int, str] | None = None
+    for county in counties():
+        for form in (county.name, *county.aliases):
+            if form and form in value and (best is None or len(form) > best[0]):
+                best = (len(form), county.name)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Situation:
+    """A household move-in situation (合法稳定住所迁入 …) with its default materials."""
+
+    code: str
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    materials: tuple[str, ...] = ()
+    note: str = ""
+
+
+def situations() -> list[Situation]:
+    """Return the move-in situations in file order."""
+    data = load_file("move_in.yml")
+    result = []
+    for code, item in (data.get("situations", {}) or {}).items():
+        result.append(
+            Situation(
+                code=str(code),
+                name=str(item.get("name", code)),
+                label=str(item.get("label", item.get("name", code))),
+                aliases=tuple(str(a) for a in item.get("aliases", []) or []),
+                materials=tuple(str(m) for m in item.get("materials", []) or []),
+                note=str(item.get("note", "") or ""),
+            )
+        )
+    return result
+
+
+def canonical_situation(text: str | None) -> str | None:
+    """Map a situation code, name or alias (``买的房`` -> ``housing``) to its code.
+
+    Args:
+        text: a code, a name or free text mentioning the situation.
+
+    Returns:
+        The situation code, or ``None``.
+    """
+    if not text:
+        return None
+    value = str(text).strip()
+    best: tuple[int, str] | None = None
+    for situation in situations():
+        if value == situation.code:
+            return situation.code
+        for form in (situation.name, *situation.aliases):
+            if form and form in value and (best is None or len(form) > best[0]):
+                best = (len(form), situation.code)
+    return best[1] if best else None
+
+
+@dataclass
+class MoveInAnswer:
+    """The materials list for one situation in one county."""
+
+    county: str
+    situation: Situation
+    materials: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    window: str = ""
+
+
+def move_in_materials(county: str, situation_code: str) -> MoveInAnswer | None:
+    """Build the materials list for a situation in a county from ``move_in.yml``.
+
+    Args:
+        county: canonical county name.
+        situation_code: one of the situation codes (``housing`` …).
+
+    Returns:
+        The answer, or ``None`` if the county or situation is unknown.
+    """
+    situation = next((s for s in situations() if s.code == situation_code), None)
+    if situation is None or county not in {c.name for c in counties()}:
+        return None
+    data = load_file("move_in.yml")
+    county_data = (data.get("counties", {}) or {}).get(county, {}) or {}
+    specific = county_data.get(situation_code, {}) or {}
+    materials = list(situation.materials) + [str(m) for m in specific.get("extra", []) or []]
+    notes = [n for n in (str(specific.get("note", "") or ""), situation.note) if n]
+    return MoveInAnswer(
+        county=county,
+        situation=situation,
+        materials=materials,
+        notes=notes,
+        window=str(county_data.get("window", "") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic the assistant can answer, for clarification buttons."""
+
+    key: str
+    label: str
+    payload: str
+
+
+def topics() -> dict[str, Topic]:
+    """Return the topics keyed by intent or retrieval key (``faq/id_card_fees``)."""
+    data = load_file("topics.yml")
+    items = data.get("topics", data) if isinstance(data, dict) else data
+    result: dict[str, Topic] = {}
+    for item in items or []:
+        if isinstance(item, dict) and "key" in item:
+            result[str(item["key"])] = Topic(
+                key=str(item["key"]),
+                label=str(item.get("label", item["key"])),
+                payload=str(item.get("payload", "")),
+            )
+    return result

@@ -1,0 +1,146 @@
+"""Custom Rasa NLU components: input normalisation and a spaCy EntityRuler extractor.
+
+Both are registered with Rasa's default recipe and referenced from ``config.yml`` as
+``bot.nlu.components.TextNormalizer`` and ``bot.nlu.components.DomainEntityExtractor``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.normalize import normalize_text
+from bot.nlu.ruler import EntityRulerMatcher
+
+logger = logging.getLogger(__name__)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class TextNormalizer(GraphComponent):
+    """Normalises message text before tokenisation (full-width, traditional, emoji, case).
+
+    The normalisation is length-preserving (see :mod:`bot.nlu.normalize`), so entity offsets
+    in training data stay valid. It runs on training data and on every incoming message.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TextNormalizer":
+        """Create the component (it has no state)."""
+        return cls()
+
+    @staticmethod
+    def _normalize(message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and text:
+            message.set(TEXT, normalize_text(text))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalise the text of every training example."""
+        for example in training_data.training_examples:
+            self._normalize(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Normalise the text of incoming messages."""
+        for message in messages:
+            self._normalize(message)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class DomainEntityExtractor(GraphComponent):
+    """Extracts domain entities with a spaCy ``EntityRuler`` built from the knowledge files.
+
+    A blank spaCy ``zh`` pipeline (character segmentation, so a pattern matches wherever it
+    occurs, whatever jieba makes of the surrounding words) carries an ``EntityRuler`` whose
+    patterns come from ``data/knowledge/`` (counties and aliases, move-in situations) and from
+    the fixed vocabularies below (business types, service-point types, gender). Regular
+    expressions add ``case_number`` and ``phone_number``.
+
+    The ruler is authoritative: it replaces entities of the same type found by DIET on an
+    overlapping span, and DIET's entities elsewhere are kept (they generalise to phrasings
+    the ruler has no pattern for). Adding a county alias to the knowledge file takes effect
+    on the next server start without retraining.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Default config: the knowledge directory (``None`` = ``data/knowledge``)."""
+        return {"knowledge_dir": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Build the spaCy pipeline from the knowledge files."""
+        self._config = config
+        self._matcher = EntityRulerMatcher.from_knowledge(config.get("knowledge_dir"))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DomainEntityExtractor":
+        """Create the extractor."""
+        return cls(config)
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """spaCy and jieba are needed."""
+        return ["spacy", "jieba"]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Add ruler entities to each message, replacing overlapping ones of the same type."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text:
+                continue
+            found = self._matcher.extract(text)
+            if not found:
+                continue
+            existing: List[Dict[Text, Any]] = list(message.get(ENTITIES, []) or [])
+            kept = [e for e in existing if not _overlaps_any(e, found)]
+            for entity in found:
+                entity[EXTRACTOR] = self.__class__.__name__
+            message.set(ENTITIES, kept + found, add_to_output=True)
+        return messages
+
+
+def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:
+    start: Optional[int] = entity.get(ENTITY_ATTRIBUTE_START)
+    end: Optional[int] = entity.get(ENTITY_ATTRIBUTE_END)
+    if start is None or end is None:
+        return False
+    for other in others:
+        same_type = other[ENTITY_ATTRIBUTE_TYPE] == entity.get(ENTITY_ATTRIBUTE_TYPE)
+        overlaps = other[ENTITY_ATTRIBUTE_START] < end and start < other[ENTITY_ATTRIBUTE_END]
+        if overlaps or (same_type and other[ENTITY_ATTRIBUTE_VALUE] == entity.get("value")):
+            return True
+    return False
+

@@ -1,0 +1,167 @@
+"""spaCy EntityRuler over a blank Chinese pipeline, with patterns from the knowledge files.
+
+Kept free of Rasa imports so it can be unit-tested and reused (e.g. by the actions).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.normalize import normalize_text
+
+# Fixed vocabularies (canonical value -> surface forms). Counties and move-in situations come
+# from data/knowledge/ so officers can extend them without touching code.
+BUSINESS_TYPES: dict[str, list[str]] = {
+    "id_card": ["身份证", "居民身份证", "二代证", "身份证件", "id card", "身份正"],
+    "hukou_move_in": ["户口迁入", "迁户口", "落户", "户口迁移", "迁入户口", "户口迁过来"],
+    "birth_registration": ["出生登记", "新生儿落户", "新生儿上户口", "报出生"],
+    "death_deregistration": ["死亡注销", "注销户口", "户口注销"],
+    "residence_permit": ["居住证"],
+    "hukou_booklet": ["户口本", "户口簿", "户口薄"],
+    "certificate": ["开证明", "证明开具", "亲属关系证明"],
+}
+POINT_TYPES: dict[str, list[str]] = {
+    "self_service": ["自助机", "自助设备", "自助受理点", "自助点", "24小时自助", "自助办证机"],
+    "paternity": ["亲子鉴定"],
+    "notary": ["公证处", "公证"],
+    "translation": ["翻译机构", "翻译公司", "翻译"],
+    "window": ["户籍窗口", "户政窗口", "户政大厅", "户籍大厅", "办证大厅"],
+}
+GENDERS: dict[str, list[str]] = {
+    "male": ["男孩", "男宝", "男娃", "儿子", "男生", "小子", "男"],
+    "female": ["女孩", "女宝", "女娃", "闺女", "女儿", "女生", "姑娘", "女"],
+}
+
+CASE_NUMBER_RE = re.compile(r"(?<![a-z0-9])sl\s?(\d[\d\s]{10,16}\d)(?![0-9])", re.IGNORECASE)
+PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@dataclass
+class _Pattern:
+    label: str
+    value: str
+    surface: str
+
+
+def _knowledge_patterns(knowledge_dir: str | None) -> list[_Pattern]:
+    from bot import knowledge
+
+    previous = os.environ.get("KNOWLEDGE_DIR")
+    if knowledge_dir:
+        os.environ["KNOWLEDGE_DIR"] = str(Path(knowledge_dir))
+    try:
+        patterns = []
+        for county in knowledge.counties():
+            for form in {county.name, *county.aliases}:
+                patterns.append(_Pattern("county", county.name, form))
+        for situation in knowledge.situations():
+            for form in {situation.name, *situation.aliases}:
+                patterns.append(_Pattern("move_in_situation", situation.code, form))
+    finally:
+        if knowledge_dir:
+            if previous is None:
+                os.environ.pop("KNOWLEDGE_DIR", None)
+            else:
+                os.environ["KNOWLEDGE_DIR"] = previous
+    return patterns
+
+
+def _fixed_patterns() -> list[_Pattern]:
+    patterns = []
+    for label, table in (
+        ("business_type", BUSINESS_TYPES),
+        ("point_type", POINT_TYPES),
+        ("gender", GENDERS),
+    ):
+        for value, forms in table.items():
+            patterns.extend(_Pattern(label, value, form) for form in forms)
+    return patterns
+
+
+class EntityRulerMatcher:
+    """A blank ``zh`` spaCy pipeline with an ``EntityRuler`` (character segmentation).
+
+    Longer patterns win over shorter ones on overlapping spans (spaCy's ruler keeps the
+    longest match), so ``廊坊经济技术开发区`` beats ``开发区`` and ``男孩`` beats ``男``.
+    """
+
+    def __init__(self, patterns: list[_Pattern]) -> None:
+        """Build the spaCy pipeline.
+
+        Args:
+            patterns: (label, canonical value, surface form) triples.
+        """
+        import spacy
+
+        self._nlp = spacy.blank("zh")  # default segmenter is "char": works offline
+        ruler: Any = self._nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "TEXT"})
+        seen: set[tuple[str, str]] = set()
+        specs = []
+        for pattern in patterns:
+            surface = normalize_text(pattern.surface).strip()
+            if not surface or (pattern.label, surface) in seen:
+                continue
+            seen.add((pattern.label, surface))
+            specs.append({"label": pattern.label, "pattern": surface, "id": pattern.value})
+        ruler.add_patterns(specs)
+        self.pattern_count = len(specs)
+
+    @classmethod
+    def from_knowledge(cls, knowledge_dir: str | None = None) -> "EntityRulerMatcher":
+        """Build the matcher from the knowledge files and the fixed vocabularies."""
+        return cls(_knowledge_patterns(knowledge_dir) + _fixed_patterns())
+
+    def extract(self, text: str) -> list[dict[str, Any]]:
+        """Find entities in (raw or normalised) text.
+
+        Args:
+            text: the message text; offsets refer to this string.
+
+        Returns:
+            Rasa-style entity dicts: ``entity``, ``value`` (canonical), ``start``, ``end``,
+            ``confidence_entity``.
+        """
+        normalized = normalize_text(text)  # same length as text: offsets carry over
+        entities: list[dict[str, Any]] = []
+        doc = self._nlp(normalized)
+        for ent in doc.ents:
+            entities.append(
+                {
+                    "entity": ent.label_,
+                    "value": ent.ent_id_ or ent.text,
+                    "start": ent.start_char,
+                    "end": ent.end_char,
+                    "confidence_entity": 1.0,
+                }
+            )
+        for match in CASE_NUMBER_RE.finditer(normalized):
+            digits = re.sub(r"\s", "", match.group(1))
+            if len(digits) == 12:
+                entities.append(_regex_entity("case_number", f"SL{digits}", match))
+        for match in PHONE_RE.finditer(normalized):
+            entities.append(_regex_entity("phone_number", match.group(0), match))
+        # A bare 男/女 inside a longer word (男朋友, 妇女) is not a gender answer.
+        return [e for e in entities if not _is_spurious_gender(e, normalized)]
+
+
+def _regex_entity(label: str, value: str, match: re.Match[str]) -> dict[str, Any]:
+    return {
+        "entity": label,
+        "value": value,
+        "start": match.start(),
+        "end": match.end(),
+        "confidence_entity": 1.0,
+    }
+
+
+def _is_spurious_gender(entity: dict[str, Any], text: str) -> bool:
+    if entity["entity"] != "gender" or entity["end"] - entity["start"] > 1:
+        return False
+    before = text[entity["start"] - 1] if entity["start"] > 0 else " "
+    after = text[entity["end"]] if entity["end"] < len(text) else " "
+    # Accept "男" / "女" standing alone or as "男的/是女的/男,": reject inside words (男朋友).
+    return not (after in " ,，。.!！的" and before in " ,，:：是")

@@ -1,0 +1,91 @@
+"""Move-in materials (knowledge-driven) and the clarifying fallback."""
+
+import shutil
+from pathlib import Path
+
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.policy import ActionClarify, ActionMoveInMaterials, ValidateHukouMoveInForm
+from bot import knowledge
+from tests.actions.fixtures import load_tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_materials_for_guan_housing_list_that_countys_materials():
+    dispatcher = CollectingDispatcher()
+    tracker = load_tracker("policy_move_in_guan_housing")
+    events = await ActionMoveInMaterials().run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    text = message["text"]
+    assert "固安县" in text and "合法稳定住所迁入" in text
+    answer = knowledge.move_in_materials("固安县", "housing")
+    assert answer is not None
+    for item in answer.materials[:5]:
+        assert item in text
+    assert "预审" in text and "原件" in text  # where to go and what next
+    assert len(text.splitlines()) <= 14  # a few lines, not a wall of text
+    assert any(b["payload"] == "/book_appointment" for b in message["buttons"])
+    assert {"event": "slot", "name": "move_in_situation", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+
+
+async def test_answers_differ_by_county():
+    texts = set()
+    for county in ("固安县", "三河市", "广阳区"):
+        answer = knowledge.move_in_materials(county, "housing")
+        assert answer is not None
+        texts.add(tuple(answer.materials) + tuple(answer.notes) + (answer.window,))
+    assert len(texts) == 3
+
+
+async def test_one_sentence_fills_both_slots_from_raw_text():
+    tracker = load_tracker(
+        "policy_move_in_guan_housing",
+        slots={"county": None, "move_in_situation": None, "requested_slot": "move_in_situation"},
+    )
+    form = ValidateHukouMoveInForm()
+    dispatcher = CollectingDispatcher()
+    assert await form.extract_county(dispatcher, tracker, {}) == {"county": "固安县"}
+    assert await form.extract_move_in_situation(dispatcher, tracker, {}) == {
+        "move_in_situation": "housing"
+    }
+
+
+def test_aliases_map_to_canonical_values():
+    form = ValidateHukouMoveInForm()
+    d = CollectingDispatcher()
+    tracker = load_tracker("policy_move_in_guan_housing")
+    assert form.validate_county("开发区", d, tracker, {}) == {"county": "廊坊经济技术开发区"}
+    assert form.validate_county(["大厂"], d, tracker, {}) == {"county": "大厂回族自治县"}
+    assert form.validate_move_in_situation("graduate_talent", d, tracker, {}) == {
+        "move_in_situation": "graduate_talent"
+    }
+    assert form.validate_county("北京", d, tracker, {}) == {"county": None}
+    assert "没有找到" in d.messages[-1]["text"]
+
+
+async def test_a_new_county_in_the_data_file_needs_no_code_change(tmp_path, monkeypatch):
+    kdir = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "data" / "knowledge", kdir)
+    data = yaml.safe_load((kdir / "counties.yml").read_text(encoding="utf-8"))
+    data["counties"].append({"name": "测试新区", "aliases": ["新区"], "urban": False})
+    (kdir / "counties.yml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(kdir))
+    assert knowledge.canonical_county("我在新区上班") == "测试新区"
+    answer = knowledge.move_in_materials("测试新区", "employment")
+    assert answer is not None and answer.materials  # default list applies
+
+
+async def test_clarify_offers_the_two_most_likely_topics_and_a_message_option():
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, load_tracker("policy_fallback_id_card"), {})
+    (message,) = dispatcher.messages
+    topics = knowledge.topics()
+    titles = [b["title"] for b in message["buttons"]]
+    assert titles[0] == topics["faq/id_card_lost_online"].label
+    assert titles[1] == topics["faq/hukou_booklet_replace"].label
+    assert message["buttons"][-1]["payload"] == "/leave_message"
+    assert "哪个" in message["text"]

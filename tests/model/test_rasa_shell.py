@@ -1,0 +1,78 @@
+"""A real `rasa shell` in a pseudo-terminal: a developer chats in Chinese end to end.
+
+Needs the action server (scripts/test.sh starts it; ACTION_ENDPOINT_URL points at it).
+"""
+
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+import pexpect
+import pytest
+
+pytestmark = pytest.mark.needs_model
+
+ROOT = Path(__file__).resolve().parents[2]
+UP = "\x1b[A"
+
+
+def _action_server_up() -> bool:
+    url = os.environ.get("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    try:
+        with urllib.request.urlopen(url.rsplit("/", 1)[0] + "/health", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture()
+def shell(model_path, tmp_path):
+    if not _action_server_up():
+        pytest.skip("action server not running (scripts/test.sh starts it)")
+    env = dict(os.environ)
+    env.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    env["TRACKER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shell-tracker.db'}"
+    env.setdefault("LOCK_STORE_TYPE", "in_memory")
+    env.setdefault("REDIS_HOST", "127.0.0.1")
+    env["COLUMNS"], env["LINES"] = "200", "50"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "rasa", "shell", "--model", str(model_path), "--endpoints", "endpoints.yml"],
+        cwd=str(ROOT),
+        env=env,
+        encoding="utf-8",
+        timeout=240,
+        dimensions=(50, 200),
+    )
+    child.expect("Bot loaded. Type a message and press enter")
+    yield child
+    child.sendline("/stop")
+    child.terminate(force=True)
+
+
+def _say(child, text: str) -> None:
+    child.expect("Your input ->")
+    child.sendline(text)
+
+
+def test_chinese_conversation_in_rasa_shell(shell):
+    # A greeting comes back with the service menu as buttons; pick the first one
+    # (身份证补领), which sends its payload like a click would.
+    _say(shell, "你好")
+    shell.expect("廊坊e户政", timeout=60)
+    shell.expect("身份证补领")
+    shell.send("\r")
+    shell.expect("15个工作日", timeout=60)
+    # The answer may carry buttons of its own: choose "Type out your own message...".
+    index = shell.expect(["Your input ->", r"Type out your own message"], timeout=30)
+    if index == 1:
+        shell.send(UP)
+        shell.send("\r")
+    else:
+        shell.sendline("我在固安买的房，想把户口迁过来要啥材料")
+    if index == 1:
+        _say(shell, "我在固安买的房，想把户口迁过来要啥材料")
+    # Both the county and the situation are understood from one sentence.
+    shell.expect("固安县", timeout=60)
+    shell.expect("合法稳定住所迁入")
