@@ -22,6 +22,42 @@ def knowledge_dir() -> Path:
     return Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"))
 
 
+# Longer words that contain an alias without meaning it ("大城市" is not 大城县, "没有房" is not
+# a home owner). A match inside one of these is ignored by every alias lookup.
+FALSE_FRIENDS: tuple[str, ...] = (
+    "大城市",
+    "没有房",
+    "没房",
+    "工作人员",
+    "工作日",
+    "没工作",
+    "没有工作",
+    "上班时间",
+    "几点上班",
+    "上班吗",
+)
+
+
+def is_false_friend(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies inside one of the :data:`FALSE_FRIENDS` words."""
+    for word in FALSE_FRIENDS:
+        pos = text.find(word)
+        while pos != -1:
+            if pos <= start and end <= pos + len(word):
+                return True
+            pos = text.find(word, pos + 1)
+    return False
+
+
+def _find_alias(value: str, form: str) -> bool:
+    pos = value.find(form)
+    while pos != -1:
+        if not is_false_friend(value, pos, pos + len(form)):
+            return True
+        pos = value.find(form, pos + 1)
+    return False
+
+
 _cache: dict[Path, tuple[float, Any]] = {}
 _lock = threading.Lock()
 
@@ -89,7 +125,7 @@ def canonical_county(text: str | None) -> str | None:
     best: tuple[int, str] | None = None
     for county in counties():
         for form in (county.name, *county.aliases):
-            if form and form in value and (best is None or len(form) > best[0]):
+            if form and _find_alias(value, form) and (best is None or len(form) > best[0]):
                 best = (len(form), county.name)
     return best[1] if best else None
 
@@ -141,7 +177,7 @@ def canonical_situation(text: str | None) -> str | None:
         if value == situation.code:
             return situation.code
         for form in (situation.name, *situation.aliases):
-            if form and form in value and (best is None or len(form) > best[0]):
+            if form and _find_alias(value, form) and (best is None or len(form) > best[0]):
                 best = (len(form), situation.code)
     return best[1] if best else None
 

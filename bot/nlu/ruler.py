@@ -144,8 +144,16 @@ class EntityRulerMatcher:
                 entities.append(_regex_entity("case_number", f"SL{digits}", match))
         for match in PHONE_RE.finditer(normalized):
             entities.append(_regex_entity("phone_number", match.group(0), match))
-        # A bare 男/女 inside a longer word (男朋友, 妇女) is not a gender answer.
-        return [e for e in entities if not _is_spurious_gender(e, normalized)]
+        # A bare 男/女 inside a longer word (男朋友, 妇女) is not a gender answer, and an alias
+        # inside a longer word ("大城市", "没有房") is not the county or situation.
+        from bot.knowledge import is_false_friend
+
+        return [
+            e
+            for e in entities
+            if not _is_spurious_gender(e, normalized)
+            and not is_false_friend(normalized, e["start"], e["end"])
+        ]
 
 
 def _regex_entity(label: str, value: str, match: re.Match[str]) -> dict[str, Any]:

@@ -51,3 +51,9 @@ def test_gender_words_but_not_inside_other_words(matcher):
     assert ("gender", "male") in ents(matcher, "男孩 王梓轩")
     assert ("gender", "female") in ents(matcher, "女 李子涵")
     assert not any(e == "gender" for e, _ in ents(matcher, "我男朋友的身份证丢了"))
+
+
+def test_aliases_inside_longer_words_are_ignored(matcher):
+    assert not any(e == "county" for e, _ in ents(matcher, "我想在大城市落户"))
+    assert ("move_in_situation", "housing") not in ents(matcher, "我没有房子能迁户口吗")
+    assert ("move_in_situation", "employment") not in ents(matcher, "你们几点上班")

@@ -1,0 +1,65 @@
+"""The conversation store never keeps personal numbers in full (SQLite and PostgreSQL)."""
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import MaskingSQLTrackerStore
+
+PHONE, ID_NUMBER = "13812345678", "11010519491231002X"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_url():
+    try:
+        engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = f"test_tracker_{uuid.uuid4().hex[:8]}"
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        return engine, name
+    except sa.exc.OperationalError:
+        return None, None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    engine, name = _pg_url()
+    if engine is None:
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def test_events_are_stored_masked(store_url):
+    domain = Domain.from_yaml("slots:\n  booker_phone:\n    type: text\n    mappings: []\n")
+    store = MaskingSQLTrackerStore(domain=domain, host=store_url)
+    tracker = DialogueStateTracker.from_events(
+        "citizen-1",
+        [
+            UserUttered(
+                f"我的电话{PHONE}，身份证{ID_NUMBER}",
+                intent={"name": "inform", "confidence": 0.9},
+                entities=[{"entity": "phone_number", "value": PHONE, "start": 4, "end": 15}],
+            ),
+            SlotSet("booker_phone", PHONE),
+            BotUttered(f"已记录您的电话{PHONE}"),
+        ],
+    )
+    await store.save(tracker)
+    with store.engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(sa.text("SELECT data FROM events"))]
+    blob = "\n".join(rows)
+    assert PHONE not in blob and ID_NUMBER not in blob
+    assert "138****5678" in blob and "1101**********002X" in blob
+    restored = await store.retrieve("citizen-1")
+    assert restored.latest_message.text == "我的电话138****5678，身份证1101**********002X"
+    assert restored.get_slot("booker_phone") == "138****5678"
+    store.engine.dispose()
