@@ -199,8 +199,14 @@ class ActionClarify(Action):
             name = ranked.get("name")
             if not name or name in ("nlu_fallback", "inform", "affirm", "deny"):
                 continue
-            if name in selector:
-                ranking = selector[name].get("ranking") or []
+            chosen = selector.get(name) or selector.get("default") or {}
+            ranking = chosen.get("ranking") or []
+            if any(str(r.get("intent_response_key", "")).startswith(f"{name}/") for r in ranking):
+                ranking = [
+                    r
+                    for r in ranking
+                    if str(r.get("intent_response_key", "")).startswith(f"{name}/")
+                ]
                 keys.extend(
                     r.get("intent_response_key") for r in ranking[:2] if r.get("intent_response_key")
                 )

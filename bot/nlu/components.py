@@ -7,6 +7,7 @@ Both are registered with Rasa's default recipe and referenced from ``config.yml`
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -144,3 +145,84 @@ def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> boo
             return True
     return False
 
+
+
+# A message that is nothing but an answer to a form question: a date or time, a case number,
+# four digits, a phone number, 男/女, or a county / situation / business the ruler recognised.
+_FILLER = r"[\s,，。.!！?？~～:：、的是在呢吧啊呀哈嗯了我就那个这个去办]*"
+_DATE_PART = (
+    r"(?:今天|明天|后天|大后天|(?:这|下|下下|本)?个?(?:周|星期|礼拜)[一二三四五六日天1-7]|"
+    r"\d{1,2}\s*[月./-]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*[日号]|"
+    r"上午|下午|中午|晚上|早上|[\d一二两三四五六七八九十]+\s*[点:：]\s*[半\d]*\s*分?)"
+)
+BARE_ANSWER_RE = re.compile(
+    rf"^{_FILLER}(?:{_DATE_PART}{_FILLER})+$|^{_FILLER}(?:\d{{4}}|sl\s?\d{{12}}|1[3-9]\d{{9}})"
+    rf"{_FILLER}$",
+    re.IGNORECASE,
+)
+BARE_ENTITY_TYPES = {"county", "move_in_situation", "gender", "case_number", "phone_number"}
+
+
+def is_bare_answer(text: str, entities: List[Dict[Text, Any]]) -> bool:
+    """Whether ``text`` only carries a form answer (nothing a topic classifier should judge).
+
+    Args:
+        text: normalised message text.
+        entities: entities found in it.
+
+    Returns:
+        True for e.g. ``三河市``, ``在固安``, ``下周三上午``, ``5678``, ``SL202611050123``.
+    """
+    stripped = text.strip()
+    if not stripped or len(stripped) > 24:
+        return False
+    if BARE_ANSWER_RE.match(stripped):
+        return True
+    spans = [
+        (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
+        for e in entities
+        if e.get(ENTITY_ATTRIBUTE_TYPE) in BARE_ENTITY_TYPES and ENTITY_ATTRIBUTE_START in e
+    ]
+    if not spans:
+        return False
+    rest = "".join(
+        ch for i, ch in enumerate(text) if not any(start <= i < end for start, end in spans)
+    )
+    return re.fullmatch(_FILLER + r"(?:县|区|市|那边|这边|那儿|户口)?" + _FILLER, rest) is not None
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class BareAnswerClassifier(GraphComponent):
+    """Labels bare form answers (``三河市``, ``下周三上午``, ``5678``) as ``inform``.
+
+    Runs after the FallbackClassifier: a two-character county name carries too little text
+    for DIET to be confident, but it is unambiguous as an answer to the question just asked.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "BareAnswerClassifier":
+        """Create the component (it has no state)."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Override the intent of bare answers with ``inform`` (confidence 1.0)."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            if is_bare_answer(text, message.get(ENTITIES, []) or []):
+                intent = {"name": "inform", "confidence": 1.0}
+                ranking = [intent] + [
+                    r for r in (message.get("intent_ranking") or []) if r.get("name") != "inform"
+                ]
+                message.set("intent", intent, add_to_output=True)
+                message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

@@ -76,10 +76,15 @@ def full_label(parse: dict[str, Any]) -> tuple[str, float]:
     intent = parse.get("intent") or {}
     name = str(intent.get("name") or "")
     confidence = float(intent.get("confidence") or 0.0)
-    selector = (parse.get("response_selector") or {}).get(name)
+    selectors = parse.get("response_selector") or {}
+    # One ResponseSelector for all retrieval intents publishes its result under "default".
+    selector = selectors.get(name) or selectors.get("default")
     if selector:
+        ranking = selector.get("ranking") or []
+        retrieval_intents = {str(r.get("intent_response_key", "")).split("/")[0] for r in ranking}
         key = (selector.get("response") or {}).get("intent_response_key")
-        if key:
+        # Rasa's utter_<retrieval intent> action answers with the selector's choice.
+        if key and name in retrieval_intents:
             return str(key), confidence
     return name, confidence
 

@@ -1,0 +1,246 @@
+"""Leave a message for an officer (留言/转人工): ``leave_message_form`` and ``action_save_message``.
+
+When the user asks for a person (``human_handoff``) the bot offers to take the question
+(``utter_offer_message``); ``leave_message`` starts the form directly. The form collects the
+question (raw text; stored masked) and a mobile number (stored as mask + hash + ciphertext),
+saves both in one transaction, tells the user when an officer will call back and clears both
+slots. Phone numbers never appear in full in replies or log lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.db import DatabaseUnavailable, run_db
+from actions.validation import normalise, parse_phone, phone_problem
+from bot.db.queries.messages import MAX_TEXT_LENGTH, SavedMessage, save_message
+from bot.privacy import mask_phone, mask_text
+
+logger = logging.getLogger(__name__)
+
+MIN_TEXT_LENGTH = 4
+WEEKDAYS = "一二三四五六日"
+
+# Trigger phrases that carry no question ("我要留言", "转人工"), longest first.
+_TRIGGERS = sorted(
+    (
+        "我要留言 我想留言 我要给民警留言 给民警留个言 给民警留言 帮我留言 留个言 留言给民警 留言 "
+        "转人工服务 转人工客服 转人工 人工客服 人工服务 找人工 我要找民警 找民警 找警察 联系民警 "
+        "我要投诉 我想 我要 请帮我 帮我 麻烦 你好 您好 在吗 谢谢"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-]{5,}\d")
+_NOISE = re.compile(r"[\s，,。.!！?？、~～…:：;；]+")
+
+
+def question_part(text: str) -> str:
+    """Strip trigger phrases and punctuation (to judge whether a question was given).
+
+    Args:
+        text: raw user text.
+
+    Returns:
+        What is left.
+
+    """
+    value = normalise(text)
+    for trigger in _TRIGGERS:
+        value = value.replace(trigger, " ")
+    return _NOISE.sub("", value)
+
+
+def describe_due(due: dt.datetime, now_local: dt.datetime) -> str:
+    """Say when the call back will happen ("今天17:00前", "明天（11月26日）12:00前").
+
+    Args:
+        due: the deadline (naive Beijing time).
+        now_local: now (naive Beijing time).
+
+    Returns:
+        Short Chinese phrase.
+
+    """
+    days = (due.date() - now_local.date()).days
+    clock = f"{due:%H:%M}前"
+    if days == 0:
+        return f"今天{clock}"
+    label = f"{due.month}月{due.day}日（周{WEEKDAYS[due.weekday()]}）"
+    if days == 1:
+        return f"明天{label}{clock}"
+    return f"{label}{clock}"
+
+
+def format_saved_reply(saved: SavedMessage, now_local: dt.datetime) -> str:
+    """Confirm a stored message with the masked number and the call-back time.
+
+    Args:
+        saved: the stored message.
+        now_local: now (naive Beijing time).
+
+    Returns:
+        The reply text.
+
+    """
+    return "\n".join(
+        [
+            f"已为您留言（留言编号 {saved.id}）。",
+            f"回电号码：{saved.phone_masked}",
+            f"户籍民警会在{describe_due(saved.callback_due_local, now_local)}"
+            "给您回电，请留意来电。",
+            "紧急情况请直接拨打110。",
+        ]
+    )
+
+
+class ValidateLeaveMessageForm(FormValidationAction):
+    """Validates ``leave_message_form``: a real question and a mobile number."""
+
+    def name(self) -> str:
+        """Name of the action in the domain."""
+        return "validate_leave_message_form"
+
+    async def validate_message_text(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Keep the question (masked); a phone number inside it fills ``contact_phone``.
+
+        The activation message ("我要留言") alone is no question: the form then asks for one.
+
+        Args:
+            slot_value: the raw text.
+            dispatcher: to ask for more detail.
+            tracker: the conversation.
+            domain: the domain.
+
+        Returns:
+            Slot updates.
+
+        """
+        original = str(slot_value or "").strip()
+        text = normalise(original)
+        phone = parse_phone(text)
+        rest = question_part(_NUMBER_RUN.sub(" ", text))
+        if len(rest) < MIN_TEXT_LENGTH:
+            if tracker.get_slot("requested_slot") == "message_text":
+                dispatcher.utter_message(
+                    text="请简单说一下您要咨询或反映的问题，民警好提前了解情况，例如：“孩子落户需要准备什么材料”。"
+                )
+            updates: dict[str, Any] = {"message_text": None}
+            if phone and not tracker.get_slot("contact_phone"):
+                updates["contact_phone"] = phone
+            return updates
+        updates = {"message_text": mask_text(original)[:MAX_TEXT_LENGTH]}
+        if phone and not tracker.get_slot("contact_phone"):
+            updates["contact_phone"] = phone
+        return updates
+
+    async def validate_contact_phone(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Accept a mainland mobile number; explain what is wrong otherwise.
+
+        Args:
+            slot_value: the raw text or entity value.
+            dispatcher: to explain a bad value.
+            tracker: the conversation.
+            domain: the domain.
+
+        Returns:
+            Slot updates.
+
+        """
+        raw = str(slot_value or "")
+        phone = parse_phone(raw)
+        if phone is None:
+            dispatcher.utter_message(text=phone_problem(raw))
+            return {"contact_phone": None}
+        return {"contact_phone": phone}
+
+
+class ActionSaveMessage(Action):
+    """Stores the message for the officers and says when they will call back."""
+
+    def name(self) -> str:
+        """Name of the action in the domain."""
+        return "action_save_message"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        """Save (worker thread, one transaction), confirm, and clear the slots.
+
+        Args:
+            dispatcher: sends the reply.
+            tracker: the conversation.
+            domain: the domain.
+
+        Returns:
+            Slot events clearing ``message_text`` and ``contact_phone``.
+
+        """
+        text = str(tracker.get_slot("message_text") or "").strip()
+        phone = parse_phone(str(tracker.get_slot("contact_phone") or ""))
+        clear: list[EventType] = [SlotSet("message_text", None), SlotSet("contact_phone", None)]
+        if not text or phone is None:
+            dispatcher.utter_message(text="留言需要问题描述和手机号码，请说“我要留言”重新开始。")
+            return clear
+        try:
+            saved = await run_db(save_message, tracker.sender_id, text, phone)
+        except DatabaseUnavailable:
+            dispatcher.utter_message(
+                text="系统繁忙，请稍后再试。留言暂未保存，您也可以拨打12345政务服务热线反映。"
+            )
+            return clear
+        logger.info("message %s saved, call back %s", saved.id, mask_phone(phone))
+        now_local = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+        dispatcher.utter_message(text=format_saved_reply(saved, now_local))
+        return clear
+
+
+class ActionClearMessageSlots(Action):
+    """Clears the message form's slots when the user stops the form."""
+
+    def name(self) -> str:
+        """Name of the action in the domain."""
+        return "action_clear_message_slots"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        """Clear ``message_text`` and ``contact_phone``.
+
+        Args:
+            dispatcher: unused.
+            tracker: the conversation.
+            domain: the domain.
+
+        Returns:
+            The slot events.
+
+        """
+        return [SlotSet("message_text", None), SlotSet("contact_phone", None)]

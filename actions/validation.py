@@ -1,0 +1,411 @@
+"""Shared validators for the action server: case numbers, phone numbers, newborn names.
+
+Each ``parse_*`` function takes what the user typed (free text, full-width digits, spaces and
+lowercase tolerated) and returns a normalised value or ``None``; each ``*_problem`` function
+explains in plain Chinese why a value was rejected, for the reply.
+
+Name characters: the registrable set is the 通用规范汉字表 (8,105 characters). It is
+approximated here by the 6,763 characters of GB 2312 levels 1 and 2 (every 一级/二级 character
+of the table's common part) plus :data:`NAME_CHAR_ALLOW_LIST`, characters that are in the
+通用规范汉字表 and often used in names but not in GB 2312 (喆, 堃, 玥, 赟, 镕 ...). Characters
+outside both (traditional forms such as 張 or 劉, rare characters such as 龘,
+private-use characters) are rejected with a reason; a police station has the final word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# ----------------------------------------------------------------------------- text helpers
+
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def normalise(text: str | None) -> str:
+    """Fold full-width forms to half-width (NFKC) and trim; ``None`` becomes ``""``.
+
+    Args:
+        text: raw user text.
+
+    Returns:
+        The normalised text.
+
+    """
+    if not text:
+        return ""
+    return unicodedata.normalize("NFKC", str(text)).strip()
+
+
+# ----------------------------------------------------------------------------- case number
+
+CASE_NUMBER_EXAMPLE = "SL202611050123"
+_CASE_RE = re.compile(r"(?<![A-Z0-9])SL(\d{12})(?!\d)")
+_BARE_CASE_RE = re.compile(r"(?<![A-Z0-9])(\d{12})(?!\d)")
+_CASE_ATTEMPT_RE = re.compile(r"SL[\d\s-]*|\d{6,}")
+
+
+def _compact(text: str) -> str:
+    """Uppercase and drop spaces/dashes between digits (``sl 2026-1105 0123``)."""
+    value = normalise(text).upper()
+    return re.sub(r"(?<=[\dL])[\s\-_]+(?=\d)", "", value)
+
+
+def parse_case_number(text: str | None) -> str | None:
+    """Find a case number (受理编号, ``SL`` + 12 digits) in free text.
+
+    Lowercase, full-width characters and spaces or dashes between digits are tolerated; a bare
+    12-digit number is taken as the digits of a case number.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        The canonical case number (``SL202611050123``) or ``None``.
+
+    """
+    value = _compact(text or "")
+    match = _CASE_RE.search(value) or _BARE_CASE_RE.search(value)
+    return f"SL{match.group(1)}" if match else None
+
+
+def case_number_problem(text: str | None) -> str | None:
+    """Explain why the text holds no valid case number, if it looks like an attempt at one.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        A reason in Chinese, or ``None`` when the text does not look like a case number at all
+        (e.g. the activation phrase "我的身份证办到哪了").
+
+    """
+    if parse_case_number(text):
+        return None
+    value = _compact(text or "")
+    match = _CASE_ATTEMPT_RE.search(value)
+    if not match:
+        return None
+    digits = re.sub(r"\D", "", match.group(0))
+    if value.find("SL") != -1 or len(digits) >= 6:
+        return (
+            f"受理编号应为“SL”加12位数字（例如{CASE_NUMBER_EXAMPLE}），"
+            f"您输入的是{len(digits)}位数字，请核对后重新输入。"
+        )
+    return None
+
+
+# ----------------------------------------------------------------------------- phones
+
+PHONE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
+_LAST4_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _digits_only(text: str) -> str:
+    """Normalise and remove separators inside digit runs (``138 1234 5678`` -> one run)."""
+    value = normalise(text)
+    return re.sub(r"(?<=\d)[\s\-]+(?=\d)", "", value)
+
+
+def parse_phone(text: str | None) -> str | None:
+    """Find a mainland mobile number (``1[3-9]`` + 9 digits) in free text.
+
+    Args:
+        text: what the user typed (spaces, dashes, +86 and full-width digits tolerated).
+
+    Returns:
+        The 11-digit number or ``None``.
+
+    """
+    match = PHONE_RE.search(_digits_only(text or ""))
+    return match.group(1) if match else None
+
+
+def phone_problem(text: str | None) -> str:
+    """Explain why the text holds no valid mobile number.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        A reason in Chinese (never echoing the digits).
+
+    """
+    digits = re.sub(r"\D", "", _digits_only(text or ""))
+    if not digits:
+        return "请输入11位手机号码，方便民警给您回电。"
+    if len(digits) != 11:
+        return f"手机号码应为11位数字，您输入的是{len(digits)}位，请核对后重新输入。"
+    return "手机号码格式不正确（应以13-19开头），请核对后重新输入。"
+
+
+def parse_last4(text: str | None) -> str | None:
+    """Find the second factor: the last 4 digits of the phone number on file.
+
+    A full mobile number is accepted too (its last 4 digits are used).
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        Four digits or ``None``.
+
+    """
+    value = _digits_only(text or "")
+    value = _CASE_RE.sub(" ", value.upper())
+    phone = PHONE_RE.search(value)
+    if phone:
+        return phone.group(1)[-4:]
+    match = _LAST4_RE.search(value)
+    return match.group(1) if match else None
+
+
+def last4_problem(text: str | None) -> str:
+    """Explain why the text holds no valid last-4 factor.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        A reason in Chinese.
+
+    """
+    digits = re.sub(r"\D", "", _digits_only(text or ""))
+    if not digits:
+        return "请输入办理时预留手机号码的后4位数字。"
+    return f"请输入4位数字（手机号码后4位），您输入的是{len(digits)}位。"
+
+
+# ----------------------------------------------------------------------------- names
+
+MAX_NAME_LENGTH = 6
+
+#: Compound surnames (复姓) recognised when splitting surname and given name.
+COMPOUND_SURNAMES: frozenset[str] = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 司徒 令狐 慕容 尉迟 公孙 夏侯 长孙 宇文 轩辕 端木 独孤 南宫 "
+    "西门 钟离 申屠 呼延 淳于 闻人 澹台 万俟 百里 濮阳 拓跋 司空 太叔 仲孙 公冶 宗政 东郭 "
+    "第五 梁丘 左丘 赫连 单于 羊舌 微生 公羊 谷梁 乐正 巫马 漆雕 壤驷 公良 颛孙 亓官 司寇 "
+    "段干 百里 呼延 夹谷 宰父 公西 南门 东门 西门 子车".split()
+)
+
+#: 通用规范汉字表 characters used in names that GB 2312 lacks (see the module docstring).
+NAME_CHAR_ALLOW_LIST: frozenset[str] = frozenset(
+    "喆垚堃堉彧昇晞烜燊犇玙玥珅珣珺瑀璟祎翀赟镕甯芃淏昶琇瑄瑭玚琸婧汐沅劼玹珽琛琨瑜瑗"
+    "璐璞璠玓玳珩珪琦琰瑛瑢瑾璇璋璨晗晔晟暄曦煜焜炜炅焓熠燚钰铖锘锴翊翎翙颢颀韬韫䶮"
+)
+
+
+def is_standard_char(char: str) -> bool:
+    """Whether a character is registrable (GB 2312 level 1/2 hanzi or the allow-list).
+
+    Args:
+        char: one character.
+
+    Returns:
+        True if it may appear in a registered name.
+
+    """
+    if char in NAME_CHAR_ALLOW_LIST:
+        return True
+    try:
+        encoded = char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xF7
+
+
+def _is_han(char: str) -> bool:
+    return unicodedata.category(char) == "Lo" and (
+        "\u3400" <= char <= "\u9fff"
+        or "\uf900" <= char <= "\ufaff"
+        or "\U00020000" <= char <= "\U0003134f"
+    )
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    """The outcome of validating a full name."""
+
+    name: str
+    ok: bool
+    surname: str = ""
+    given_name: str = ""
+    reason: str = ""
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Split a full name into surname and given name (compound surnames first).
+
+    Args:
+        name: a full name of Chinese characters.
+
+    Returns:
+        ``(surname, given_name)``; a 2-character name always splits 1 + 1.
+
+    """
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+def validate_name(name: str | None) -> NameCheck:
+    """Check that a full name can be registered, with a plain-language reason if not.
+
+    Rules: 2 to 6 characters; Chinese characters only (no digits, Latin letters, spaces,
+    symbols or emoji); every character in the standard set (see the module docstring).
+
+    Args:
+        name: the candidate name (already extracted from the sentence).
+
+    Returns:
+        A :class:`NameCheck`.
+
+    """
+    value = normalise(name)
+    if not value:
+        return NameCheck(value, False, reason="请告诉我要查询的完整姓名，例如：张一诺。")
+    if any(c.isdigit() for c in value):
+        return NameCheck(value, False, reason="姓名中不能含有数字，请只输入汉字。")
+    if any(c.isascii() and c.isalpha() for c in value) or any(
+        unicodedata.category(c) in ("Lu", "Ll") for c in value
+    ):
+        return NameCheck(value, False, reason="姓名中不能含有英文字母或拼音，请只输入汉字。")
+    odd = [c for c in value if not _is_han(c)]
+    if odd:
+        return NameCheck(
+            value, False, reason="姓名中不能含有空格、标点、符号或表情，请只输入汉字。"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        return NameCheck(
+            value,
+            False,
+            reason=f"姓名最多{MAX_NAME_LENGTH}个汉字，您输入了{len(value)}个字，请核对。",
+        )
+    if len(value) < 2:
+        return NameCheck(value, False, reason="请输入完整的姓名（姓和名），例如：张一诺。")
+    outside = [c for c in dict.fromkeys(value) if not is_standard_char(c)]
+    if outside:
+        chars = "、".join(f"“{c}”" for c in outside)
+        return NameCheck(
+            value,
+            False,
+            reason=(
+                f"{chars}不在国家《通用规范汉字表》范围内（可能是繁体字、异体字或生僻字），"
+                "户口登记时无法使用，建议换一个字。"
+            ),
+        )
+    surname, given = split_name(value)
+    return NameCheck(value, True, surname=surname, given_name=given)
+
+
+_GENDER_WORDS: tuple[tuple[str, str], ...] = (
+    ("男孩子", "male"), ("女孩子", "female"), ("男宝宝", "male"), ("女宝宝", "female"),
+    ("男孩儿", "male"), ("女孩儿", "female"), ("男孩", "male"), ("女孩", "female"),
+    ("男宝", "male"), ("女宝", "female"), ("男娃", "male"), ("女娃", "female"),
+    ("儿子", "male"), ("女儿", "female"), ("闺女", "female"), ("男生", "male"),
+    ("女生", "female"), ("男性", "male"), ("女性", "female"), ("男的", "male"),
+    ("女的", "female"), ("性别男", "male"), ("性别女", "female"),
+)  # fmt: skip
+_GENDER_ALONE = {"男": "male", "女": "female", "male": "male", "female": "female"}
+
+# Phrases around a name in a request ("帮我查下叫李子涵的多不多"), longest first.
+_FILLERS = sorted(
+    (
+        "帮我查一下 帮我查查 帮我查下 帮我查 帮忙查一下 帮忙查下 帮忙查 麻烦查一下 麻烦查下 请帮我 "
+        "我想查一下 我想查下 我想查 我要查 查一下 查一查 查查 查下 看一下 看看 看下 "
+        "想问一下 想问下 请问 "
+        "新生儿重名查询 新生儿重名 重名查询 重名情况 重名的多吗 重名多不多 重名多吗 重名吗 重名 "
+        "查重名 查重 的人多不多 的人多吗 人多不多 多不多 多吗 有多少人 有多少 有几个人 有几个 "
+        "有没有人叫 有没有重名 有没有 叫这个名字 这个名字 名字叫 名字是 名字 姓名是 姓名 "
+        "打算叫 准备叫 想叫 起名叫 取名叫 起名 取名 给孩子 给宝宝 孩子 宝宝 小孩 新生儿 刚出生的 "
+        "我家 我们家 一下 可以吗 行吗 好吗 怎么样 如何"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_CALLED_RE = re.compile(
+    r"(?:名字(?:是|叫)|姓名是|叫做|叫作|名叫|叫|(?:起|取)名(?:为|叫)?)\s*[“\"']?"
+    r"([^\s，,。.!！?？“”\"']{1,12})"
+)
+_TRAILING = "的吗呢啊呀吧哈嘛么了"
+_EDGE_PUNCT = " \t\r\n，,。.!！?？、;；:：“”\"'‘’()（）[]【】《》<>~～-—…"
+
+
+def extract_gender(text: str | None) -> str | None:
+    """Find the newborn's gender in free text (男孩 / 女宝宝 / 儿子 / 男 ...).
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        ``"male"``, ``"female"`` or ``None``.
+
+    """
+    value = normalise(text)
+    for word, gender in _GENDER_WORDS:
+        if word in value:
+            return gender
+    stripped = value.strip(_EDGE_PUNCT).lower()
+    if stripped in _GENDER_ALONE:
+        return _GENDER_ALONE[stripped]
+    match = re.match(r"^([男女])[\s,，:：]", value) or re.search(r"[\s,，:：]([男女])$", value)
+    if match:
+        return _GENDER_ALONE[match.group(1)]
+    return None
+
+
+def _strip_gender(value: str) -> str:
+    for word, _ in _GENDER_WORDS:
+        value = value.replace(word, " ")
+    value = re.sub(r"^[男女](?=[\s,，:：])", " ", value)
+    return re.sub(r"(?<=[\s,，:：])[男女]$", " ", value)
+
+
+def extract_name(text: str | None) -> str | None:
+    """Pull the candidate full name out of a request.
+
+    Handles "张一诺", "帮我查下叫李子涵的多不多", "男孩 王梓轩", "王梓轩，男" and keeps
+    invalid characters (digits, letters, symbols) in the candidate so that
+    :func:`validate_name` can say what is wrong with it.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        The candidate (not yet validated), or ``None`` if the text holds no name at all.
+
+    """
+    value = normalise(text)
+    if not value:
+        return None
+    value = _strip_gender(value)
+    called = _CALLED_RE.search(value)
+    if called:
+        candidate = called.group(1)
+        for filler in _FILLERS:
+            idx = candidate.find(filler)
+            if idx > 0:
+                candidate = candidate[:idx]
+        candidate = candidate.rstrip(_TRAILING)
+    else:
+        candidate = value
+        for filler in _FILLERS:
+            candidate = candidate.replace(filler, " ")
+        candidate = re.sub(r"^[男女]\s", " ", candidate)
+        parts = [p.strip(_EDGE_PUNCT) for p in re.split(r"[\s，,。!！?？、;；:：]+", candidate)]
+        parts = [p.rstrip(_TRAILING) if len(p) > 2 else p for p in parts]
+        parts = [p for p in parts if p and p not in _GENDER_ALONE]
+        if not parts:
+            return None
+        # A name split by spaces ("王 梓轩") is joined; otherwise the longest run wins.
+        if len(parts) > 1 and all(_is_han_run(p) for p in parts) and sum(map(len, parts)) <= 6:
+            candidate = "".join(parts)
+        else:
+            candidate = max(parts, key=len)
+    candidate = candidate.strip(_EDGE_PUNCT)
+    return candidate or None
+
+
+def _is_han_run(value: str) -> bool:
+    return all(_is_han(c) for c in value)

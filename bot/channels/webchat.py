@@ -1,0 +1,878 @@
+"""The web-chat input channel: the H5 chat page and the JSON API the mini-program talks to.
+
+Registered in ``credentials.yml``::
+
+    bot.channels.webchat.WebChatInput:
+      # all optional:
+      token_max_age_days: 30      # how long a conversation token stays valid
+      reply_timeout: 25           # seconds before the user gets a "系统繁忙" reply
+      max_message_chars: 500      # longest accepted user message
+
+Rasa mounts it at ``/webhooks/webchat/``:
+
+==========================  =====================================================
+``GET  /``                  the chat page (``bot/web/index.html``)
+``GET  /static/<file>``     the page's assets (``bot/web/static/``)
+``GET  /health``            ``{"status": "ok", "ready": true}``
+``POST /session``           issue a new conversation id and its signed token
+``POST /message``           send one user message, get the bot's messages back
+``GET  /history``           the conversation's visible history (personal numbers masked)
+``POST /feedback``          👍/👎 on one bot message
+``POST /restart``           abandon the conversation and start a fresh one
+==========================  =====================================================
+
+Every call except ``/session`` carries ``Authorization: Bearer <token>``. A token is the
+conversation id, its issue time and an HMAC-SHA256 signature made with a server secret
+(``WEBCHAT_SECRET`` or, if unset, a random secret generated into ``var/webchat_secret``), so
+conversation ids are unguessable and no client can read or write another conversation.
+Errors are JSON ``{"error": <code>, "message": <中文说明>}`` with a 4xx status (503 when a
+dependency is down); the channel never answers 500. The full contract, for native
+mini-program pages, is ``docs/webchat-api.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
+from typing import Any, Protocol
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.privacy import mask_data, mask_text
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WEB_DIR = PROJECT_ROOT / "bot" / "web"
+DEFAULT_SECRET_FILE = "var/webchat_secret"
+SECRET_ENV = "WEBCHAT_SECRET"
+
+DEFAULT_MAX_MESSAGE_CHARS = 500
+DEFAULT_REPLY_TIMEOUT_S = 25.0
+DEFAULT_TOKEN_MAX_AGE_DAYS = 30
+MAX_BODY_BYTES = 64 * 1024  # a 5,000-character message in \uXXXX escapes still fits
+MAX_TITLE_CHARS = 60
+MAX_MESSAGE_ID_CHARS = 40
+HISTORY_LIMIT = 200
+
+#: Shown when Rasa produced no reply (action server down, timeout, internal error).
+FALLBACK_TEXT = "系统繁忙，请稍后再试。您也可以点击“转人工/留言”，户籍民警会尽快联系您。"
+
+_TOKEN_VERSION = "v1"
+_CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_STATIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
+_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTENT_TYPES = {
+    "js": "application/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "ico": "image/x-icon",
+}
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class ApiError(Exception):
+    """A client error reported as JSON ``{"error": code, "message": 中文}``.
+
+    Args:
+        status: HTTP status (4xx, or 503 when a dependency is unavailable).
+        code: a stable machine-readable code, e.g. ``message_too_long``.
+        message: the Chinese explanation shown to the user.
+
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        """Create the error."""
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_response(self) -> HTTPResponse:
+        """Render the error as a JSON response."""
+        return error_response(self.status, self.code, self.message)
+
+
+def error_response(status: int, code: str, message: str) -> HTTPResponse:
+    """Build the channel's JSON error response.
+
+    Args:
+        status: HTTP status code.
+        code: machine-readable error code.
+        message: Chinese message for the user.
+
+    Returns:
+        The Sanic response.
+
+    """
+    return _json({"error": code, "message": message}, status=status)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> HTTPResponse:
+    return response.json(
+        body,
+        status=status,
+        headers={"Cache-Control": "no-store"},
+        dumps=json.dumps,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Secret and tokens
+
+
+def load_secret(env_name: str = SECRET_ENV, secret_file: str | Path = DEFAULT_SECRET_FILE) -> bytes:
+    """Return the token-signing secret, generating and storing one on first use.
+
+    The environment variable wins; otherwise the secret is read from ``secret_file``
+    (relative paths are relative to the project root), which is created with a random
+    secret (mode 0600) when it does not exist yet.
+
+    Args:
+        env_name: environment variable holding the secret.
+        secret_file: file used when the variable is unset.
+
+    Returns:
+        The secret as bytes (at least 32 bytes of entropy when generated).
+
+    """
+    from_env = os.environ.get(env_name, "").strip()
+    if from_env:
+        return from_env.encode("utf-8")
+    path = Path(secret_file)
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if path.exists():
+        stored = path.read_text(encoding="utf-8").strip()
+        if stored:
+            return stored.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(generated + "\n")
+    logger.info("Generated a new web-chat secret in %s.", path)
+    return generated.encode("utf-8")
+
+
+def new_conversation_id() -> str:
+    """Return a fresh random, unguessable conversation id (144 bits, URL-safe)."""
+    return secrets.token_urlsafe(18)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _signature(secret: bytes, conversation_id: str, issued_at: int) -> str:
+    payload = f"webchat.{_TOKEN_VERSION}.{conversation_id}.{issued_at}".encode()
+    return _b64(hmac.new(secret, payload, hashlib.sha256).digest())
+
+
+def issue_token(secret: bytes, conversation_id: str, issued_at: int | None = None) -> str:
+    """Sign a conversation id into a bearer token.
+
+    Args:
+        secret: the server secret.
+        conversation_id: the id issued by :func:`new_conversation_id`.
+        issued_at: Unix time of issue (default: now).
+
+    Returns:
+        ``v1.<conversation_id>.<issued_at>.<signature>``.
+
+    """
+    issued = int(time.time()) if issued_at is None else int(issued_at)
+    signature = _signature(secret, conversation_id, issued)
+    return f"{_TOKEN_VERSION}.{conversation_id}.{issued}.{signature}"
+
+
+def verify_token(secret: bytes, token: str, max_age_s: int, now: float | None = None) -> str | None:
+    """Check a bearer token and return its conversation id.
+
+    Args:
+        secret: the server secret.
+        token: the token as sent by the client.
+        max_age_s: maximum token age in seconds.
+        now: current Unix time (default: now).
+
+    Returns:
+        The conversation id, or None if the token is malformed, forged or expired.
+
+    """
+    if not token or len(token) > 200:
+        return None
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != _TOKEN_VERSION:
+        return None
+    _, conversation_id, issued_raw, signature = parts
+    if not _CONVERSATION_ID_RE.match(conversation_id) or not issued_raw.isdigit():
+        return None
+    issued_at = int(issued_raw)
+    expected = _signature(secret, conversation_id, issued_at)
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return None
+    current = time.time() if now is None else now
+    if issued_at > current + 300 or current - issued_at > max_age_s:
+        return None
+    return conversation_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Request validation
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A validated user message.
+
+    Attributes:
+        text: the message text (a typed question or a button payload), stripped.
+        title: the button title the user clicked, if the message came from a button.
+
+    """
+
+    text: str
+    title: str | None = None
+
+
+def parse_json_body(content_type: str | None, body: bytes | None) -> dict[str, Any]:
+    """Parse a JSON object body, enforcing the content type and a size limit.
+
+    Args:
+        content_type: the request's ``Content-Type`` header.
+        body: the raw request body.
+
+    Returns:
+        The decoded JSON object.
+
+    Raises:
+        ApiError: 415 for a wrong content type, 413 for an oversized body, 400 for anything
+            that is not a JSON object.
+
+    """
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "请求格式不正确：请使用 application/json。")
+    raw = body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", "请求内容过大。")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_json", "请求内容不是有效的 JSON。") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "请求内容应为 JSON 对象。")
+    return data
+
+
+def _clean_text(value: str) -> str:
+    """Drop control characters and lone surrogates (which cannot be stored or sent back)."""
+    value = value.encode("utf-8", "ignore").decode("utf-8")
+    return _CONTROL_CHARS_RE.sub("", value)
+
+
+def validate_message(data: dict[str, Any], max_chars: int) -> IncomingMessage:
+    """Validate the body of ``POST /message``.
+
+    Args:
+        data: the decoded JSON object (``{"message": "...", "title": "..."}``).
+        max_chars: the longest accepted message (in characters, after stripping).
+
+    Returns:
+        The validated message.
+
+    Raises:
+        ApiError: 400 for a missing, empty, non-text or too long message.
+
+    """
+    raw = data.get("message")
+    if raw is None:
+        raise ApiError(400, "missing_message", "缺少消息内容（message）。")
+    if not isinstance(raw, str):
+        raise ApiError(400, "invalid_message", "消息内容必须是文字。")
+    text = _clean_text(raw).strip()
+    if not text:
+        raise ApiError(400, "empty_message", "消息不能为空，请输入您的问题。")
+    if len(text) > max_chars:
+        raise ApiError(400, "message_too_long", f"消息太长了，请控制在{max_chars}字以内。")
+    title = data.get("title")
+    clean_title: str | None = None
+    if isinstance(title, str):
+        clean_title = _clean_text(title).strip()[:MAX_TITLE_CHARS] or None
+    return IncomingMessage(text=text, title=clean_title)
+
+
+def bearer_token(request: Request) -> str:
+    """Return the bearer token of a request ('' when there is none)."""
+    header = request.headers.get("authorization", "") or ""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return value.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bot messages: collection, ids, history
+
+
+def _clean_buttons(raw: Any) -> list[dict[str, str]]:
+    buttons: list[dict[str, str]] = []
+    if not isinstance(raw, list):
+        return buttons
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            continue
+        button: dict[str, str] = {"title": title}
+        payload = item.get("payload")
+        if isinstance(payload, str):
+            button["payload"] = payload
+        url = item.get("url")
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            button["url"] = url
+        if "payload" in button or "url" in button:
+            buttons.append(button)
+    return buttons
+
+
+def render_bot_message(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """Reduce a Rasa bot message (``BotUttered.message()``) to what the client renders.
+
+    Args:
+        raw: the message dict (``text``, ``buttons``, ``quick_replies``, ``image``,
+            ``attachment``, ``custom``, ...).
+
+    Returns:
+        ``{"text", "buttons", "image", "attachment", "custom"}`` (only present keys), or
+        None when the message has nothing to show.
+
+    """
+    out: dict[str, Any] = {}
+    text = raw.get("text")
+    if isinstance(text, str) and text.strip():
+        out["text"] = text.strip()
+    buttons = _clean_buttons(raw.get("buttons")) or _clean_buttons(raw.get("quick_replies"))
+    if buttons:
+        out["buttons"] = buttons
+    image = raw.get("image")
+    if isinstance(image, str) and image:
+        out["image"] = image
+    attachment = raw.get("attachment")
+    if attachment:
+        out["attachment"] = attachment
+    custom = raw.get("custom")
+    if custom:
+        out["custom"] = custom
+    return out or None
+
+
+def _id_base(timestamp: float) -> str:
+    return str(int(round(float(timestamp) * 1_000_000)))
+
+
+def assign_message_ids(timestamps: Sequence[float | None]) -> list[str | None]:
+    """Derive stable message ids from bot-event timestamps.
+
+    The id is the event's timestamp in microseconds; events sharing a microsecond get a
+    ``-1``, ``-2`` ... suffix in order. The same function is applied to the tracker's events
+    when feedback comes in, so ids given to the client can always be found again.
+
+    Args:
+        timestamps: bot-event timestamps in event order (None: no id).
+
+    Returns:
+        One id (or None) per timestamp.
+
+    """
+    seen: dict[str, int] = {}
+    ids: list[str | None] = []
+    for ts in timestamps:
+        if ts is None:
+            ids.append(None)
+            continue
+        base = _id_base(ts)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        ids.append(base if count == 0 else f"{base}-{count}")
+    return ids
+
+
+class WebChatCollector(CollectingOutputChannel):
+    """Collects the bot's messages of one turn, one entry per Rasa bot utterance.
+
+    Unlike :class:`CollectingOutputChannel` it does not split texts on blank lines and it
+    keeps each utterance's timestamp, from which the message id for feedback is derived.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        """Name of the output channel."""
+        return "webchat"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Collect one bot utterance."""
+        rendered = render_bot_message(message)
+        if rendered is None:
+            return
+        timestamp = message.get("timestamp")
+        rendered["_timestamp"] = float(timestamp) if isinstance(timestamp, (int, float)) else None
+        self.messages.append(rendered)
+
+    def client_messages(self) -> list[dict[str, Any]]:
+        """Return the collected messages with their ids, ready for the client."""
+        ids = assign_message_ids([m.get("_timestamp") for m in self.messages])
+        out = []
+        for message, message_id in zip(self.messages, ids, strict=True):
+            item = {k: v for k, v in message.items() if k != "_timestamp"}
+            item["id"] = message_id
+            out.append(item)
+        return out
+
+
+def _user_display_text(event: UserUttered) -> str:
+    title = None
+    metadata = getattr(event, "metadata", None) or {}
+    webchat = metadata.get("webchat") if isinstance(metadata, dict) else None
+    if isinstance(webchat, dict) and isinstance(webchat.get("title"), str):
+        title = webchat["title"]
+    return title or (event.text or "")
+
+
+def _user_review_text(event: UserUttered) -> str:
+    text = event.text or ""
+    shown = _user_display_text(event)
+    if text.startswith("/") and shown != text:
+        return f"{shown} [{text}]"
+    return text
+
+
+def bot_events_with_ids(
+    events: Iterable[Event],
+) -> list[tuple[str, BotUttered, UserUttered | None]]:
+    """List the bot utterances of a tracker with their ids and the user message they answer.
+
+    Args:
+        events: the tracker's events (all sessions).
+
+    Returns:
+        ``(message_id, bot_event, preceding_user_event)`` for every bot utterance that has
+        something to show.
+
+    """
+    pairs: list[tuple[BotUttered, UserUttered | None]] = []
+    last_user: UserUttered | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            last_user = event
+        elif isinstance(event, BotUttered) and render_bot_message(event.message()) is not None:
+            pairs.append((event, last_user))
+    ids = assign_message_ids([bot.timestamp for bot, _ in pairs])
+    return [
+        (mid, bot, user) for mid, (bot, user) in zip(ids, pairs, strict=True) if mid is not None
+    ]
+
+
+def visible_history(events: Iterable[Event], limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+    """Build the conversation history shown to the user, personal numbers masked.
+
+    Args:
+        events: the tracker's events (all sessions).
+        limit: keep at most this many (latest) entries.
+
+    Returns:
+        Entries ``{"role": "user", "text", "timestamp"}`` and
+        ``{"role": "bot", "id", "text", "buttons", ..., "timestamp"}`` in order.
+
+    """
+    event_list = list(events)
+    bot_ids = {id(bot): mid for mid, bot, _ in bot_events_with_ids(event_list)}
+    history: list[dict[str, Any]] = []
+    for event in event_list:
+        if isinstance(event, UserUttered):
+            text = _user_display_text(event)
+            if text:
+                history.append(
+                    {"role": "user", "text": mask_text(text), "timestamp": event.timestamp}
+                )
+        elif isinstance(event, BotUttered) and id(event) in bot_ids:
+            rendered = render_bot_message(event.message()) or {}
+            if "text" in rendered:
+                rendered["text"] = mask_text(rendered["text"])
+            if "custom" in rendered:
+                rendered["custom"] = mask_data(rendered["custom"])
+            history.append(
+                {"role": "bot", "id": bot_ids[id(event)], **rendered, "timestamp": event.timestamp}
+            )
+    return history[-limit:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback storage
+
+
+class FeedbackStore(Protocol):
+    """Where 👍/👎 ratings go (the database in production)."""
+
+    def save(
+        self,
+        *,
+        conversation_id: str,
+        bot_message_id: str,
+        bot_text: str,
+        user_text: str,
+        rating: str,
+    ) -> None:
+        """Store (or replace) the rating of one bot message."""
+
+    def ratings(self, conversation_id: str) -> dict[str, str]:
+        """Return ``{bot_message_id: rating}`` for a conversation."""
+
+
+class DatabaseFeedbackStore:
+    """Feedback in the ``feedback`` table via :mod:`bot.db.queries.feedback` (blocking calls)."""
+
+    def save(
+        self,
+        *,
+        conversation_id: str,
+        bot_message_id: str,
+        bot_text: str,
+        user_text: str,
+        rating: str,
+    ) -> None:
+        """Store (or replace) the rating of one bot message."""
+        from bot.db.queries import feedback
+        from bot.db.session import session_scope
+
+        with session_scope() as session:
+            feedback.save_feedback(
+                session,
+                conversation_id=conversation_id,
+                bot_message_id=bot_message_id,
+                bot_text=bot_text,
+                user_text=user_text,
+                rating=rating,
+            )
+
+    def ratings(self, conversation_id: str) -> dict[str, str]:
+        """Return ``{bot_message_id: rating}`` for a conversation."""
+        from bot.db.queries import feedback
+        from bot.db.session import session_scope
+
+        with session_scope() as session:
+            return feedback.ratings_for_conversation(session, conversation_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The channel
+
+
+@dataclass
+class WebChatSettings:
+    """Settings of the web-chat channel (from ``credentials.yml``).
+
+    Attributes:
+        secret: token-signing secret.
+        token_max_age_s: token lifetime in seconds.
+        reply_timeout_s: seconds to wait for Rasa before replying with the fallback.
+        max_message_chars: longest accepted user message.
+        web_dir: directory with ``index.html`` and ``static/``.
+
+    """
+
+    secret: bytes
+    token_max_age_s: int = DEFAULT_TOKEN_MAX_AGE_DAYS * 86400
+    reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    web_dir: Path = field(default_factory=lambda: WEB_DIR)
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def _never_500(endpoint: str) -> Callable[[Handler], Handler]:
+    """Turn ApiError into its JSON response and any other exception into a 503 JSON error."""
+
+    def decorate(func: Handler) -> Handler:
+        @wraps(func)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                return await func(request, *args, **kwargs)
+            except ApiError as err:
+                return err.to_response()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("webchat %s failed", endpoint)
+                return error_response(503, "unavailable", "系统繁忙，请稍后再试。")
+
+        return wrapper
+
+    return decorate
+
+
+class WebChatInput(InputChannel):
+    """Rasa input channel serving the H5 chat page and its JSON API (see module docstring).
+
+    Args:
+        settings: channel settings (secret, limits, timeouts).
+        feedback_store: where ratings are stored (default: the database).
+
+    """
+
+    def __init__(
+        self, settings: WebChatSettings, feedback_store: FeedbackStore | None = None
+    ) -> None:
+        """Create the channel."""
+        self.settings = settings
+        self.feedback_store: FeedbackStore = feedback_store or DatabaseFeedbackStore()
+        self._background: set[asyncio.Future] = set()
+
+    @classmethod
+    def name(cls) -> str:
+        """Channel name; Rasa mounts the channel at ``/webhooks/webchat/``."""
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
+        """Create the channel from its ``credentials.yml`` section (all keys optional)."""
+        creds = credentials or {}
+        secret = load_secret(
+            str(creds.get("secret_env") or SECRET_ENV),
+            str(creds.get("secret_file") or DEFAULT_SECRET_FILE),
+        )
+        settings = WebChatSettings(
+            secret=secret,
+            token_max_age_s=int(
+                float(creds.get("token_max_age_days", DEFAULT_TOKEN_MAX_AGE_DAYS)) * 86400
+            ),
+            reply_timeout_s=float(creds.get("reply_timeout", DEFAULT_REPLY_TIMEOUT_S)),
+            max_message_chars=int(creds.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)),
+        )
+        if creds.get("web_dir"):
+            settings.web_dir = Path(str(creds["web_dir"]))
+        return cls(settings)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _conversation_id(self, request: Request) -> str:
+        conversation_id = verify_token(
+            self.settings.secret, bearer_token(request), self.settings.token_max_age_s
+        )
+        if conversation_id is None:
+            raise ApiError(401, "invalid_token", "会话已失效，请重新开始对话。")
+        return conversation_id
+
+    def _new_session(self) -> dict[str, Any]:
+        conversation_id = new_conversation_id()
+        return {
+            "conversation_id": conversation_id,
+            "token": issue_token(self.settings.secret, conversation_id),
+            "expires_in": self.settings.token_max_age_s,
+            "max_message_chars": self.settings.max_message_chars,
+        }
+
+    @staticmethod
+    def _agent(request: Request) -> Any:
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or not agent.is_ready():
+            raise ApiError(503, "not_ready", "智能客服正在启动，请稍后再试。")
+        return agent
+
+    async def _full_events(self, request: Request, conversation_id: str) -> list[Event]:
+        agent = self._agent(request)
+        tracker = await agent.tracker_store.retrieve_full_tracker(conversation_id)
+        return list(tracker.events) if tracker is not None else []
+
+    async def _run_turn(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        conversation_id: str,
+        incoming: IncomingMessage,
+    ) -> list[dict[str, Any]]:
+        collector = WebChatCollector()
+        metadata = {"webchat": {"title": incoming.title}} if incoming.title else None
+        user_message = UserMessage(
+            incoming.text,
+            collector,
+            conversation_id,
+            input_channel=self.name(),
+            metadata=metadata,
+        )
+        task = asyncio.ensure_future(on_new_message(user_message))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=self.settings.reply_timeout_s)
+        except TimeoutError:
+            # Let Rasa finish in the background (the reply shows up in the history).
+            self._background.add(task)
+            task.add_done_callback(self._finish_background)
+            logger.warning(
+                "webchat: no reply within %.0fs for conversation %s…",
+                self.settings.reply_timeout_s,
+                conversation_id[:6],
+            )
+        except Exception:
+            logger.exception(
+                "webchat: Rasa failed on a message of conversation %s…", conversation_id[:6]
+            )
+        messages = collector.client_messages()
+        if not messages:
+            messages = [{"id": None, "text": FALLBACK_TEXT, "fallback": True}]
+        return messages
+
+    def _finish_background(self, task: asyncio.Future) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("webchat: delayed turn failed: %r", task.exception())
+
+    # -- blueprint ---------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Build the Sanic blueprint with the page and the JSON API."""
+        bp = Blueprint("webchat_channel", __name__)
+        settings = self.settings
+
+        @bp.route("/", methods=["GET"])
+        @_never_500("page")
+        async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                # Relative asset and API URLs need the trailing slash.
+                return response.redirect(request.path + "/", status=301)
+            path = settings.web_dir / "index.html"
+            body = await asyncio.to_thread(path.read_bytes)
+            return response.raw(
+                body, content_type="text/html; charset=utf-8", headers=dict(_PAGE_HEADERS)
+            )
+
+        @bp.route("/static/<name>", methods=["GET"])
+        @_never_500("static")
+        async def static(request: Request, name: str) -> HTTPResponse:
+            match = _STATIC_NAME_RE.match(name)
+            path = settings.web_dir / "static" / name
+            if match is None or not path.is_file():
+                raise ApiError(404, "not_found", "文件不存在。")
+            body = await asyncio.to_thread(path.read_bytes)
+            return response.raw(
+                body,
+                content_type=_CONTENT_TYPES[match.group(1)],
+                headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+            )
+
+        @bp.route("/health", methods=["GET"])
+        @_never_500("health")
+        async def health(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            ready = bool(agent is not None and agent.is_ready())
+            return _json({"status": "ok", "ready": ready})
+
+        @bp.route("/session", methods=["POST"])
+        @_never_500("session")
+        async def session(request: Request) -> HTTPResponse:
+            return _json(self._new_session(), status=201)
+
+        @bp.route("/restart", methods=["POST"])
+        @_never_500("restart")
+        async def restart(request: Request) -> HTTPResponse:
+            old = self._conversation_id(request)
+            fresh = self._new_session()
+            logger.info(
+                "webchat: conversation %s… restarted as %s…", old[:6], fresh["conversation_id"][:6]
+            )
+            return _json(fresh, status=201)
+
+        @bp.route("/message", methods=["POST"])
+        @_never_500("message")
+        async def message(request: Request) -> HTTPResponse:
+            conversation_id = self._conversation_id(request)
+            data = parse_json_body(request.headers.get("content-type"), request.body)
+            incoming = validate_message(data, settings.max_message_chars)
+            self._agent(request)
+            messages = await self._run_turn(on_new_message, conversation_id, incoming)
+            return _json({"conversation_id": conversation_id, "messages": messages})
+
+        @bp.route("/history", methods=["GET"])
+        @_never_500("history")
+        async def history(request: Request) -> HTTPResponse:
+            conversation_id = self._conversation_id(request)
+            events = await self._full_events(request, conversation_id)
+            entries = visible_history(events)
+            ratings: dict[str, str] = {}
+            if any(e["role"] == "bot" for e in entries):
+                try:
+                    ratings = await asyncio.to_thread(self.feedback_store.ratings, conversation_id)
+                except Exception:
+                    logger.exception("webchat: could not read feedback ratings")
+            for entry in entries:
+                if entry["role"] == "bot" and entry["id"] in ratings:
+                    entry["rating"] = ratings[entry["id"]]
+            return _json({"conversation_id": conversation_id, "messages": entries})
+
+        @bp.route("/feedback", methods=["POST"])
+        @_never_500("feedback")
+        async def feedback(request: Request) -> HTTPResponse:
+            conversation_id = self._conversation_id(request)
+            data = parse_json_body(request.headers.get("content-type"), request.body)
+            message_id = data.get("message_id")
+            rating = data.get("rating")
+            if rating not in ("up", "down"):
+                raise ApiError(400, "invalid_rating", "评价只能是 up（有用）或 down（没用）。")
+            if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS:
+                raise ApiError(400, "invalid_message_id", "缺少要评价的消息编号（message_id）。")
+            events = await self._full_events(request, conversation_id)
+            matches = [(b, u) for mid, b, u in bot_events_with_ids(events) if mid == message_id]
+            found = matches[0] if matches else None
+            if found is None:
+                raise ApiError(404, "unknown_message", "找不到这条消息，无法评价。")
+            bot_event, user_event = found
+            bot_text = (render_bot_message(bot_event.message()) or {}).get("text", "")
+            user_text = _user_review_text(user_event) if user_event is not None else ""
+            try:
+                await asyncio.to_thread(
+                    self.feedback_store.save,
+                    conversation_id=conversation_id,
+                    bot_message_id=message_id,
+                    bot_text=mask_text(bot_text),
+                    user_text=mask_text(user_text),
+                    rating=rating,
+                )
+            except Exception:
+                logger.exception("webchat: could not store feedback")
+                raise ApiError(
+                    503, "feedback_unavailable", "评价暂时无法保存，请稍后再试。"
+                ) from None
+            return _json({"ok": True, "message_id": message_id, "rating": rating})
+
+        return bp

@@ -1,0 +1,150 @@
+"""The "retrain" action: run training in the background and show its progress."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import threading
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bot.console.db import ConsoleDB
+from bot.console.models import ConsoleRetrainJob
+from bot.db.models import utcnow
+
+_EPOCHS = re.compile(r"Epochs:\s*(\d+)%")
+_COMPONENT = re.compile(
+    r"(?:Starting to train component|Running graph component)[^\n]*?'?([A-Za-z]+)'?"
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class RetrainError(RuntimeError):
+    """Training cannot be started (message is user-facing Chinese)."""
+
+
+@dataclass
+class Progress:
+    """What a training log says so far.
+
+    Attributes:
+        percent: progress of the current training loop (0–100), or None.
+        stage: the component being trained, if known.
+        tail: the last lines of the log.
+
+    """
+
+    percent: int | None
+    stage: str
+    tail: str
+
+
+def read_progress(log_path: str, lines: int = 25) -> Progress:
+    """Parse a training log for the current stage, the epoch percentage and the last lines."""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            content = _ANSI.sub("", handle.read()[-200_000:])
+    except OSError:
+        return Progress(None, "", "")
+    content = content.replace("\r", "\n")
+    percents = _EPOCHS.findall(content)
+    stages = _COMPONENT.findall(content)
+    tail = "\n".join([line for line in content.splitlines() if line.strip()][-lines:])
+    return Progress(int(percents[-1]) if percents else None, stages[-1] if stages else "", tail)
+
+
+def running_job(db: ConsoleDB) -> ConsoleRetrainJob | None:
+    """Return the job currently running, if any."""
+    with db.session() as session:
+        return session.execute(
+            sa.select(ConsoleRetrainJob)
+            .where(ConsoleRetrainJob.status == "running")
+            .order_by(ConsoleRetrainJob.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+
+def recent_jobs(db: ConsoleDB, limit: int = 10) -> list[ConsoleRetrainJob]:
+    """Return the latest training jobs."""
+    with db.session() as session:
+        return list(
+            session.execute(
+                sa.select(ConsoleRetrainJob).order_by(ConsoleRetrainJob.id.desc()).limit(limit)
+            ).scalars()
+        )
+
+
+def start(db: ConsoleDB, username: str) -> ConsoleRetrainJob:
+    """Start the configured training command in the background.
+
+    Args:
+        db: console database handles (settings hold the command and the project folder).
+        username: who started it.
+
+    Returns:
+        The job row.
+
+    Raises:
+        RetrainError: no command configured, or a job is already running.
+
+    """
+    command = db.settings.retrain_command.strip()
+    if not command:
+        raise RetrainError("未配置训练命令（CONSOLE_RETRAIN_COMMAND）。")
+    if running_job(db) is not None:
+        raise RetrainError("已有训练任务在运行，请等待其完成。")
+    log_dir = db.settings.var_dir / "retrain"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with db.session() as session:
+        job = ConsoleRetrainJob(started_by=username, command=command, log_path="", status="running")
+        session.add(job)
+        session.flush()
+        job.log_path = str(log_dir / f"job-{job.id}.log")
+        job_id = int(job.id)
+        log_path = job.log_path
+    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the watcher
+    try:
+        process = subprocess.Popen(  # noqa: S603 - command is operator configuration
+            shlex.split(command),
+            cwd=str(db.settings.project_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        log.write(f"无法启动训练命令: {exc}\n")
+        log.close()
+        _finish(db, job_id, -1)
+        raise RetrainError("无法启动训练命令。") from exc
+
+    def watch() -> None:
+        code = process.wait()
+        log.close()
+        _finish(db, job_id, code)
+
+    threading.Thread(target=watch, name=f"retrain-{job_id}", daemon=True).start()
+    with db.session() as session:
+        row = session.get(ConsoleRetrainJob, job_id)
+        assert row is not None
+        return row
+
+
+def _finish(db: ConsoleDB, job_id: int, code: int) -> None:
+    with db.session() as session:
+        job = session.get(ConsoleRetrainJob, job_id)
+        if job is not None:
+            job.return_code = code
+            job.status = "succeeded" if code == 0 else "failed"
+            job.finished_at = utcnow()
+
+
+def mark_orphans(db: ConsoleDB) -> None:
+    """Mark jobs left "running" by a previous console process as interrupted."""
+    with db.session() as session:
+        session.execute(
+            sa.update(ConsoleRetrainJob)
+            .where(ConsoleRetrainJob.status == "running")
+            .values(status="interrupted", finished_at=utcnow())
+        )

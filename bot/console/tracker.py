@@ -1,0 +1,259 @@
+"""Read access to Rasa's SQL tracker store (table ``events``) without importing Rasa."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.privacy import mask_data, mask_text
+
+_metadata = sa.MetaData()
+#: The columns of ``rasa.core.tracker_store.SQLTrackerStore.SQLEvent``.
+events = sa.Table(
+    "events",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+#: Retrieval intents whose sub-intent is in ``parse_data.response_selector``.
+RETRIEVAL_INTENTS: tuple[str, ...] = ("faq", "out_of_scope")
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass
+class UserMessage:
+    """What the console needs of one user event.
+
+    Attributes:
+        event_id: ``events.id``.
+        sender_id: the conversation id.
+        timestamp: Unix time of the message.
+        text: the message text, masked.
+        intent: predicted intent; retrieval intents as ``faq/<key>``.
+        confidence: the intent's confidence (None for button payloads without one).
+        is_payload: the message was a ``/intent`` button payload, not typed text.
+
+    """
+
+    event_id: int
+    sender_id: str
+    timestamp: float
+    text: str
+    intent: str | None
+    confidence: float | None
+    is_payload: bool
+
+
+def _load(data: str | None) -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def full_intent(parse_data: dict[str, Any]) -> tuple[str | None, float | None]:
+    """Return the predicted intent (with retrieval sub-intent) and its confidence.
+
+    Args:
+        parse_data: a user event's ``parse_data``.
+
+    Returns:
+        ``(intent, confidence)``, e.g. ``("out_of_scope/traffic", 0.91)``.
+
+    """
+    intent = parse_data.get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    confidence = intent.get("confidence") if isinstance(intent, dict) else None
+    if name in RETRIEVAL_INTENTS:
+        selector = parse_data.get("response_selector") or {}
+        chosen = selector.get(name) or selector.get("default") or {}
+        response = chosen.get("response") or {} if isinstance(chosen, dict) else {}
+        key = response.get("intent_response_key") if isinstance(response, dict) else None
+        if isinstance(key, str) and key.startswith(f"{name}/"):
+            name = key
+    try:
+        conf = float(confidence) if confidence is not None else None
+    except (TypeError, ValueError):
+        conf = None
+    return name, conf
+
+
+def to_user_message(row: Any) -> UserMessage:
+    """Build a :class:`UserMessage` from an ``events`` row of type ``user``."""
+    data = _load(row.data)
+    text = str(data.get("text") or "")
+    intent, confidence = full_intent(data.get("parse_data") or {})
+    if intent is None:
+        intent = row.intent_name
+    return UserMessage(
+        event_id=int(row.id),
+        sender_id=str(row.sender_id),
+        timestamp=float(row.timestamp or data.get("timestamp") or 0.0),
+        text=mask_text(text),
+        intent=intent,
+        confidence=confidence,
+        is_payload=text.startswith("/"),
+    )
+
+
+def user_events_after(conn: Connection, after_id: int, limit: int) -> list[UserMessage]:
+    """User events with ``id > after_id``, oldest first.
+
+    Args:
+        conn: a connection to the tracker store.
+        after_id: the last event id already read.
+        limit: maximum number of events to scan (of any type).
+
+    Returns:
+        The user messages among the next ``limit`` events.
+
+    """
+    rows = conn.execute(
+        sa.select(
+            events.c.id,
+            events.c.sender_id,
+            events.c.type_name,
+            events.c.timestamp,
+            events.c.intent_name,
+            events.c.data,
+        )
+        .where(events.c.id > after_id)
+        .where(events.c.type_name == "user")
+        .order_by(events.c.id)
+        .limit(limit)
+    ).all()
+    return [to_user_message(r) for r in rows]
+
+
+def find_user_event(
+    conn: Connection, sender_id: str, text: str | None, before: float | None
+) -> UserMessage | None:
+    """Find the user message a piece of feedback or a left message refers to.
+
+    Args:
+        conn: a connection to the tracker store.
+        sender_id: the conversation.
+        text: the user text to match (compared masked), or None for "the last one".
+        before: Unix time the user message must not be later than (None: any time).
+
+    Returns:
+        The matching user message, else the last typed one before ``before``, else None.
+
+    """
+    query = (
+        sa.select(
+            events.c.id,
+            events.c.sender_id,
+            events.c.timestamp,
+            events.c.intent_name,
+            events.c.data,
+        )
+        .where(events.c.sender_id == sender_id)
+        .where(events.c.type_name == "user")
+        .order_by(events.c.id.desc())
+        .limit(500)
+    )
+    candidates = [to_user_message(r) for r in conn.execute(query).all()]
+    # Prefer the latest message with the rated text sent before the rating (with some clock
+    # slack), then that text at any time, then the last typed message before the rating.
+    wanted = mask_text(text.strip()) if text else None
+    limit = before + 60 if before is not None else None
+    if wanted:
+        same = [m for m in candidates if m.text.strip() == wanted]
+        for message in same:
+            if limit is None or message.timestamp <= limit:
+                return message
+        if same:
+            return same[0]
+    for message in candidates:
+        if not message.is_payload and (limit is None or message.timestamp <= limit):
+            return message
+    return None
+
+
+@dataclass
+class ConversationTurn:
+    """One displayable event of a conversation (everything masked).
+
+    Attributes:
+        event_id: ``events.id``.
+        kind: ``user``, ``bot``, ``action``, ``slot``, ``session`` or ``other``.
+        time: local time of the event.
+        text: what was said (masked), or a short description.
+        intent: predicted intent for user turns.
+        confidence: intent confidence for user turns.
+        detail: extra info (action name, slot value, buttons), masked.
+
+    """
+
+    event_id: int
+    kind: str
+    time: dt.datetime
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    detail: str = ""
+
+
+def conversation(conn: Connection, sender_id: str, tz: dt.tzinfo) -> list[ConversationTurn]:
+    """Every event of one conversation as masked, displayable turns.
+
+    Args:
+        conn: a connection to the tracker store.
+        sender_id: the conversation id.
+        tz: display time zone.
+
+    Returns:
+        The turns in order; empty if the conversation does not exist.
+
+    """
+    rows = conn.execute(
+        sa.select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
+    ).all()
+    turns: list[ConversationTurn] = []
+    for row in rows:
+        data = _load(row.data)
+        when = dt.datetime.fromtimestamp(float(row.timestamp or 0.0), tz)
+        kind = row.type_name
+        if kind == "user":
+            message = to_user_message(row)
+            turns.append(
+                ConversationTurn(
+                    row.id, "user", when, message.text, message.intent, message.confidence
+                )
+            )
+        elif kind == "bot":
+            buttons = (data.get("data") or {}).get("buttons") or []
+            titles = " / ".join(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
+            turns.append(
+                ConversationTurn(
+                    row.id, "bot", when, mask_text(str(data.get("text") or "")), detail=titles
+                )
+            )
+        elif kind == "action":
+            name = row.action_name or data.get("name") or ""
+            if name in ("action_listen",):
+                continue
+            turns.append(ConversationTurn(row.id, "action", when, str(name)))
+        elif kind == "slot":
+            value = json.dumps(mask_data(data.get("value")), ensure_ascii=False)
+            turns.append(
+                ConversationTurn(row.id, "slot", when, str(data.get("name") or ""), detail=value)
+            )
+        elif kind == "session_started":
+            turns.append(ConversationTurn(row.id, "session", when, "新会话开始"))
+    return turns

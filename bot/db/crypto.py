@@ -1,0 +1,124 @@
+"""Keyed hashing and encryption of phone numbers for the data layer.
+
+A phone number is never stored in plain text. Rows keep:
+
+- ``phone_masked`` (``138****5678``) for display,
+- ``phone_hash`` = HMAC-SHA256 of the normalised number under a server secret, to match
+  "the same phone" (booking uniqueness, case second factor checks) without being reversible
+  by brute force over the 10^10 phone space,
+- ``phone_encrypted`` (messages only) = Fernet token, so the officer who calls back can see the
+  number in the console.
+
+The secret comes from ``EHUZHENG_SECRET`` (any string, >= 16 characters); without it a random
+secret is created once in ``var/secret.key`` under the project root (local development).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from bot.db.session import PROJECT_ROOT
+
+_NON_DIGITS = re.compile(r"\D")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def normalise_phone(phone: str) -> str:
+    """Reduce a phone number to its 11 digits (drops spaces, dashes and a +86 prefix).
+
+    Args:
+        phone: the number as typed.
+
+    Returns:
+        The digits only; an 86 country prefix on a 13-digit value is removed.
+
+    """
+    digits = _NON_DIGITS.sub("", phone.translate(_FULLWIDTH))
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+@functools.lru_cache(maxsize=1)
+def _secret() -> bytes:
+    value = os.environ.get("EHUZHENG_SECRET")
+    if value:
+        return value.encode("utf-8")
+    path = PROJECT_ROOT / "var" / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return Path(path).read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _derive(label: bytes) -> bytes:
+    return hmac.new(_secret(), label, hashlib.sha256).digest()
+
+
+def hash_phone(phone: str) -> str:
+    """Keyed hash of a phone number (64 hex characters), stable for one deployment.
+
+    Args:
+        phone: the number as typed (normalised first).
+
+    Returns:
+        HMAC-SHA256 hex digest.
+
+    """
+    return hmac.new(_derive(b"phone-hash"), normalise_phone(phone).encode(), "sha256").hexdigest()
+
+
+def hash_value(value: str, purpose: str) -> str:
+    """Keyed hash of any identifier (e.g. a case number in the audit table).
+
+    Args:
+        value: the value to hash.
+        purpose: a label separating hash domains (``"case"``...).
+
+    Returns:
+        HMAC-SHA256 hex digest.
+
+    """
+    key = _derive(b"value-hash:" + purpose.encode())
+    return hmac.new(key, value.encode("utf-8"), "sha256").hexdigest()
+
+
+def _fernet() -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(b"phone-encryption")))
+
+
+def encrypt_phone(phone: str) -> str:
+    """Encrypt a phone number for storage (only officers' tools decrypt it).
+
+    Args:
+        phone: the number as typed (normalised first).
+
+    Returns:
+        A Fernet token (ASCII).
+
+    """
+    return _fernet().encrypt(normalise_phone(phone).encode()).decode("ascii")
+
+
+def decrypt_phone(token: str) -> str:
+    """Decrypt a value produced by :func:`encrypt_phone`.
+
+    Args:
+        token: the stored Fernet token.
+
+    Returns:
+        The 11-digit phone number.
+
+    """
+    return _fernet().decrypt(token.encode("ascii")).decode("ascii")

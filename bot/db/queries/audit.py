@@ -1,0 +1,121 @@
+"""The audit of sensitive lookups (``lookup_audit``); it never stores the second factor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import LookupAudit, utcnow
+
+#: Outcomes that count as failed attempts for the rate limit.
+FAILED_OUTCOMES: tuple[str, ...] = ("not_found", "mismatch")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited lookup as shown to officers."""
+
+    id: int
+    kind: str
+    conversation_id: str
+    case_number_masked: str | None
+    outcome: str
+    created_at: dt.datetime
+
+
+def record_lookup(
+    session: Session,
+    kind: str,
+    conversation_id: str,
+    outcome: str,
+    case_number_masked: str | None = None,
+    case_number_hash: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Append one lookup to the audit.
+
+    Args:
+        session: open session.
+        kind: ``case_status`` or ``name_check``.
+        conversation_id: the Rasa sender id.
+        outcome: ``ok``, ``not_found``, ``mismatch``, ``locked`` ...
+        case_number_masked: the masked case number (case lookups).
+        case_number_hash: keyed hash of the case number (for the per-case rate limit).
+        now: timestamp (naive UTC), default now.
+
+    """
+    session.add(
+        LookupAudit(
+            kind=kind,
+            conversation_id=conversation_id,
+            outcome=outcome,
+            case_number_masked=case_number_masked,
+            case_number_hash=case_number_hash,
+            created_at=now or utcnow(),
+        )
+    )
+    session.flush()
+
+
+def failure_times(
+    session: Session,
+    since: dt.datetime,
+    conversation_id: str | None = None,
+    case_number_hash: str | None = None,
+) -> list[dt.datetime]:
+    """Timestamps of failed case lookups since ``since``, newest first.
+
+    Args:
+        session: open session.
+        since: lower bound (naive UTC).
+        conversation_id: restrict to one conversation.
+        case_number_hash: restrict to one case number.
+
+    Returns:
+        The timestamps.
+
+    """
+    stmt = (
+        select(LookupAudit.created_at)
+        .where(LookupAudit.kind == "case_status")
+        .where(LookupAudit.outcome.in_(FAILED_OUTCOMES))
+        .where(LookupAudit.created_at >= since)
+        .order_by(LookupAudit.created_at.desc())
+        .limit(100)
+    )
+    if conversation_id is not None:
+        stmt = stmt.where(LookupAudit.conversation_id == conversation_id)
+    if case_number_hash is not None:
+        stmt = stmt.where(LookupAudit.case_number_hash == case_number_hash)
+    return list(session.scalars(stmt))
+
+
+def recent_lookups(session: Session, limit: int = 100, kind: str | None = None) -> list[AuditEntry]:
+    """Return the newest audit entries (for the officers' console).
+
+    Args:
+        session: open session.
+        limit: maximum number of rows.
+        kind: restrict to one kind.
+
+    Returns:
+        Entries, newest first.
+
+    """
+    stmt = select(LookupAudit).order_by(LookupAudit.id.desc()).limit(limit)
+    if kind:
+        stmt = stmt.where(LookupAudit.kind == kind)
+    return [
+        AuditEntry(
+            id=row.id,
+            kind=row.kind,
+            conversation_id=row.conversation_id,
+            case_number_masked=row.case_number_masked,
+            outcome=row.outcome,
+            created_at=row.created_at,
+        )
+        for row in session.scalars(stmt)
+    ]

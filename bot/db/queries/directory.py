@@ -1,0 +1,217 @@
+"""Reads of the directory: counties, registration windows, service points, holiday calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import County, Holiday, ServicePoint, Window, WindowBusiness
+
+
+@dataclass(frozen=True)
+class CountyInfo:
+    """A county-level unit."""
+
+    id: int
+    name: str
+    urban: bool
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    """A registration window, ready for a reply."""
+
+    id: int
+    name: str
+    county: str
+    address: str
+    phone: str
+    hours: str
+    lat: float | None
+    lng: float | None
+    saturday: bool
+
+
+@dataclass(frozen=True)
+class ServicePointInfo:
+    """A convenience service point (self-service machine, notary, ...)."""
+
+    id: int
+    type: str
+    name: str
+    county: str
+    address: str
+    phone: str | None
+    hours: str | None
+    lat: float | None
+    lng: float | None
+
+
+def window_info(window: Window) -> WindowInfo:
+    """Convert a :class:`Window` row (with its county loaded) into a :class:`WindowInfo`.
+
+    Args:
+        window: the ORM row.
+
+    Returns:
+        The detached value.
+
+    """
+    return WindowInfo(
+        id=window.id,
+        name=window.name,
+        county=window.county.name,
+        address=window.address,
+        phone=window.phone,
+        hours=window.hours,
+        lat=window.lat,
+        lng=window.lng,
+        saturday=bool(window.saturday),
+    )
+
+
+def list_counties(session: Session) -> list[CountyInfo]:
+    """All counties in seed order.
+
+    Args:
+        session: open session.
+
+    Returns:
+        The counties.
+
+    """
+    rows = session.scalars(select(County).order_by(County.id))
+    return [CountyInfo(id=c.id, name=c.name, urban=bool(c.urban)) for c in rows]
+
+
+def list_windows(
+    session: Session, county: str | None = None, business_code: str | None = None
+) -> list[WindowInfo]:
+    """Registration windows, optionally of one county and/or handling one business.
+
+    Args:
+        session: open session.
+        county: canonical county name.
+        business_code: business type code (``id_card`` ...).
+
+    Returns:
+        The windows ordered by id.
+
+    """
+    stmt = select(Window).join(County).order_by(Window.id)
+    if county:
+        stmt = stmt.where(County.name == county)
+    if business_code:
+        stmt = stmt.join(WindowBusiness, WindowBusiness.window_id == Window.id).where(
+            WindowBusiness.business_code == business_code
+        )
+    return [window_info(w) for w in session.scalars(stmt)]
+
+
+def get_window(session: Session, window_id: int) -> WindowInfo | None:
+    """One window by id.
+
+    Args:
+        session: open session.
+        window_id: the id.
+
+    Returns:
+        The window or ``None``.
+
+    """
+    window = session.get(Window, window_id)
+    return window_info(window) if window is not None else None
+
+
+def list_service_points(
+    session: Session, point_type: str | None = None, county: str | None = None
+) -> list[ServicePointInfo]:
+    """Service points, optionally of one type and/or county.
+
+    Args:
+        session: open session.
+        point_type: ``self_service``, ``paternity``, ``notary`` or ``translation``.
+        county: canonical county name.
+
+    Returns:
+        The points ordered by id.
+
+    """
+    stmt = select(ServicePoint, County.name).join(County).order_by(ServicePoint.id)
+    if point_type:
+        stmt = stmt.where(ServicePoint.type == point_type)
+    if county:
+        stmt = stmt.where(County.name == county)
+    return [
+        ServicePointInfo(
+            id=p.id,
+            type=p.type,
+            name=p.name,
+            county=county_name,
+            address=p.address,
+            phone=p.phone,
+            hours=p.hours,
+            lat=p.lat,
+            lng=p.lng,
+        )
+        for p, county_name in session.execute(stmt)
+    ]
+
+
+def holiday_overrides(session: Session, start: dt.date, end: dt.date) -> dict[dt.date, bool]:
+    """Holiday calendar entries between two dates.
+
+    Args:
+        session: open session.
+        start: first day (inclusive).
+        end: last day (inclusive).
+
+    Returns:
+        ``day -> is_workday_override`` (False: closed holiday, True: make-up working day).
+
+    """
+    stmt = select(Holiday.day, Holiday.is_workday_override).where(
+        Holiday.day >= start, Holiday.day <= end
+    )
+    return {day: bool(override) for day, override in session.execute(stmt)}
+
+
+def is_working_day(session: Session, day: dt.date) -> bool:
+    """Whether windows and officers work on ``day`` (weekday, not a holiday, or make-up day).
+
+    Args:
+        session: open session.
+        day: local date.
+
+    Returns:
+        True on working days.
+
+    """
+    override = holiday_overrides(session, day, day).get(day)
+    if override is not None:
+        return override
+    return day.weekday() < 5
+
+
+def next_working_day(session: Session, after: dt.date) -> dt.date:
+    """Return the first working day strictly after ``after``.
+
+    Args:
+        session: open session.
+        after: local date.
+
+    Returns:
+        The next working day (looks at most 60 days ahead).
+
+    """
+    calendar = holiday_overrides(session, after, after + dt.timedelta(days=60))
+    day = after
+    for _ in range(60):
+        day += dt.timedelta(days=1)
+        override = calendar.get(day)
+        if override is True or (override is None and day.weekday() < 5):
+            return day
+    return day

@@ -1,0 +1,225 @@
+"""Messages left for officers (留言): stored masked, with the phone encrypted for the call back.
+
+The text is masked with :func:`bot.privacy.mask_text` before it is stored; the phone is kept as
+mask + keyed hash + Fernet token (see :mod:`bot.db.crypto`). Officers call back within the
+callback policy below, computed on the working-day calendar (``holidays``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
+from bot.db.models import MESSAGE_STATUSES, Message, utcnow
+from bot.db.queries.directory import is_working_day, next_working_day
+from bot.privacy import mask_phone, mask_text
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+#: Messages left on a working day before this local time are called back the same day.
+SAME_DAY_CUTOFF = dt.time(15, 0)
+SAME_DAY_DEADLINE = dt.time(17, 0)
+NEXT_DAY_DEADLINE = dt.time(12, 0)
+OFFICE_OPENS = dt.time(9, 0)
+MAX_TEXT_LENGTH = 500
+DUPLICATE_WINDOW = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SavedMessage:
+    """A stored message as confirmed to the citizen."""
+
+    id: int
+    phone_masked: str
+    callback_due_local: dt.datetime
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as listed for officers (masked phone; decrypt only on explicit request)."""
+
+    id: int
+    conversation_id: str
+    text: str
+    phone_masked: str
+    status: str
+    topic: str | None
+    notes: str | None
+    callback_due_local: dt.datetime | None
+    created_at: dt.datetime
+
+
+def to_local(moment: dt.datetime) -> dt.datetime:
+    """Naive UTC -> naive Beijing time.
+
+    Args:
+        moment: naive UTC timestamp.
+
+    Returns:
+        The naive local timestamp.
+
+    """
+    return moment + dt.timedelta(hours=8)
+
+
+def callback_due(session: Session, now_utc: dt.datetime) -> dt.datetime:
+    """When officers will have called back a message left at ``now_utc`` (naive local time).
+
+    Working day before 15:00 -> today 17:00; before opening on a working day -> today 12:00;
+    otherwise the next working day 12:00.
+
+    Args:
+        session: open session (reads the holiday calendar).
+        now_utc: the time the message was left (naive UTC).
+
+    Returns:
+        The deadline as naive Beijing time.
+
+    """
+    local = to_local(now_utc)
+    today = local.date()
+    if is_working_day(session, today):
+        if local.time() < OFFICE_OPENS:
+            return dt.datetime.combine(today, NEXT_DAY_DEADLINE)
+        if local.time() < SAME_DAY_CUTOFF:
+            return dt.datetime.combine(today, SAME_DAY_DEADLINE)
+    return dt.datetime.combine(next_working_day(session, today), NEXT_DAY_DEADLINE)
+
+
+def save_message(
+    session: Session,
+    conversation_id: str,
+    text: str,
+    phone: str,
+    topic: str | None = None,
+    now: dt.datetime | None = None,
+) -> SavedMessage:
+    """Store a message for the officers (idempotent for an identical retry within 10 minutes).
+
+    Args:
+        session: open session (the caller commits).
+        conversation_id: the Rasa sender id.
+        text: the citizen's question (masked here before storage).
+        phone: the call-back mobile number (stored as mask + hash + ciphertext only).
+        topic: optional topic (e.g. the intent that led here).
+        now: current time (naive UTC), for tests.
+
+    Returns:
+        The stored message's id, masked phone and call-back deadline.
+
+    """
+    now = now or utcnow()
+    masked_text = mask_text(text.strip())[:MAX_TEXT_LENGTH]
+    phone_digest = hash_phone(phone)
+    existing = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .where(Message.phone_hash == phone_digest)
+        .where(Message.text == masked_text)
+        .where(Message.created_at >= now - DUPLICATE_WINDOW)
+        .order_by(Message.id.desc())
+    ).first()
+    if existing is not None and existing.callback_due is not None:
+        return SavedMessage(
+            existing.id, existing.phone_masked, to_local(existing.callback_due), duplicate=True
+        )
+    due_local = callback_due(session, now)
+    message = Message(
+        conversation_id=conversation_id,
+        text=masked_text,
+        phone_masked=mask_phone(phone),
+        phone_hash=phone_digest,
+        phone_encrypted=encrypt_phone(phone),
+        status="new",
+        topic=topic,
+        callback_due=due_local - dt.timedelta(hours=8),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return SavedMessage(message.id, message.phone_masked, due_local)
+
+
+def _view(message: Message) -> MessageView:
+    return MessageView(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        text=message.text,
+        phone_masked=message.phone_masked,
+        status=message.status,
+        topic=message.topic,
+        notes=message.notes,
+        callback_due_local=to_local(message.callback_due) if message.callback_due else None,
+        created_at=message.created_at,
+    )
+
+
+def list_messages(
+    session: Session, status: str | None = None, limit: int = 100
+) -> list[MessageView]:
+    """Messages for the officers' console, newest first.
+
+    Args:
+        session: open session.
+        status: ``new``, ``called_back`` or ``closed``; None for all.
+        limit: maximum rows.
+
+    Returns:
+        The messages (phones masked).
+
+    """
+    stmt = select(Message).order_by(Message.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Message.status == status)
+    return [_view(m) for m in session.scalars(stmt)]
+
+
+def update_status(
+    session: Session, message_id: int, status: str, notes: str | None = None
+) -> MessageView | None:
+    """Mark a message called back or closed, with optional officer notes (masked).
+
+    Args:
+        session: open session (the caller commits).
+        message_id: the message id.
+        status: one of :data:`bot.db.models.MESSAGE_STATUSES`.
+        notes: officer notes; phone/ID numbers in them are masked.
+
+    Returns:
+        The updated message, or ``None`` if it does not exist.
+
+    Raises:
+        ValueError: for an unknown status.
+
+    """
+    if status not in MESSAGE_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    message = session.get(Message, message_id)
+    if message is None:
+        return None
+    message.status = status
+    if notes is not None:
+        message.notes = mask_text(notes)
+    message.updated_at = utcnow()
+    session.flush()
+    return _view(message)
+
+
+def reveal_phone(session: Session, message_id: int) -> str | None:
+    """Decrypt the call-back number of one message (for the officer who calls back).
+
+    Args:
+        session: open session.
+        message_id: the message id.
+
+    Returns:
+        The full number, or ``None`` if the message does not exist.
+
+    """
+    message = session.get(Message, message_id)
+    return decrypt_phone(message.phone_encrypted) if message is not None else None

@@ -1,0 +1,79 @@
+"""End to end: real conversations through the running bot show up in the console.
+
+Uses the web-chat helper's ``rasa_bot`` fixture (``rasa run`` + action server with the newest
+trained model, fresh SQLite databases); skipped when no model has been trained.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.console import accounts
+from bot.console.config import ConsoleSettings
+from bot.console.db import ConsoleDB
+from tests.console.conftest import ARTIFACTS, FULL_ID, MASKED_ID, OFFICER
+from tests.console.helpers import Client, ConsoleServer
+from tests.web.conftest import ChatServer, rasa_bot  # noqa: F401  (session fixture)
+from tests.web.helpers import ChatClient
+
+pytestmark = pytest.mark.needs_model
+
+NONSENSE = ["阿巴阿巴阿巴", "量子纠缠的原理是什么", "asdfghjkl qwerty"]
+
+
+def _settings(bot: ChatServer, project: Path) -> ConsoleSettings:
+    tracker = re.sub(r"ehuzheng\.db$", "tracker.db", bot.database_url)
+    assert tracker != bot.database_url
+    return ConsoleSettings(
+        database_url=bot.database_url,
+        tracker_url=tracker,
+        project_dir=project,
+        sync_interval=0,
+        scrypt_n=2**14,
+        retrain_command="",
+    )
+
+
+def test_real_fallbacks_and_thumbs_down_reach_the_console(
+    rasa_bot: ChatServer,  # noqa: F811
+    project: Path,
+) -> None:
+    rasa_bot.ensure_running()
+    chat = ChatClient(rasa_bot.base_url).start()
+    for text in NONSENSE:
+        chat.say(text)
+    chat.say(f"我的身份证号{FULL_ID}掉了咋整")
+    answers: list[dict[str, Any]] = [m for m in chat.say("户口迁入需要什么材料") if m.get("id")]
+    assert answers, "the bot gave no rateable answer"
+    assert chat.rate(answers[-1]["id"], "down").status_code == 200
+
+    settings = _settings(rasa_bot, project)
+    db = ConsoleDB(settings)
+    with db.session() as session:
+        if not accounts.list_users(session):
+            accounts.create_user(session, settings, OFFICER[0], OFFICER[1], "officer")
+    db.dispose()
+    server = ConsoleServer(settings).start()
+    try:
+        client = Client(server.base_url)
+        assert client.login(*OFFICER).status_code == 303
+        page = client.get("/inbox?view=items&status=").text
+        found = [t for t in NONSENSE if t in page]
+        assert found, "none of the nonsense messages reached the inbox"
+        assert "r-fallback" in page or "r-out_of_scope" in page
+        assert "户口迁入需要什么材料" in page and "r-thumbs_down" in page
+        assert FULL_ID not in page
+        if "我的身份证号" in page:
+            assert MASKED_ID in page
+        conv = client.get(f"/conversations/{chat.conversation_id}").text
+        assert "户口迁入需要什么材料" in conv and FULL_ID not in conv
+        groups = client.get("/inbox?status=").text
+        assert re.search(r"/groups/[0-9a-f]{16}", groups)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "e2e_inbox.html").write_text(page, encoding="utf-8")
+    finally:
+        server.stop()
