@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt requirements/rasa.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run shell train test lint format bench browser clean
+.PHONY: install run shell train test lint format bench browser clean console-user
 
 install: $(STAMP)
 
@@ -35,8 +35,9 @@ train: install
 
 ## Debian's headless Chromium for the browser tests (never a downloaded browser).
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/wqy || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+		fonts-wqy-microhei fonts-noto-color-emoji >/dev/null; }
 
 ## The whole test suite: pytest, rasa data validate, training, test stories, held-out NLU.
 test: install browser
@@ -51,9 +52,16 @@ format: install
 	$(VENV)/bin/ruff format bot actions tests bench
 	$(VENV)/bin/ruff check --fix bot actions tests bench
 
-## Benchmarks (NLU accuracy and latency, turn latency, training time, memory, actions).
+## Benchmarks (NLU accuracy and latency, turn latency, training time, memory, actions,
+## console inbox with 100,000 conversations).
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/bench_actions.py
+	$(PY) bench/bench_console.py
+
+## Create a console account: make console-user USER=admin ROLE=admin
+console-user: install
+	$(PY) -m bot.console create-user --username $(USER) --role $(or $(ROLE),officer)
 
 clean:
 	rm -rf var/test-models var/test-results tests/artifacts

@@ -124,6 +124,8 @@ class ValidateNameCheckForm(FormValidationAction):
         """
         text = str(slot_value or "")
         updates: dict[str, Any] = {}
+        if text.startswith("/"):  # a button payload such as "/check_name" carries no name
+            return {"newborn_name": None}
         gender = extract_gender(text)
         if gender:  # also a correction ("不对，是女孩")
             updates["newborn_gender"] = gender

@@ -134,7 +134,7 @@ def main() -> int:
     )
     token = env["RASA_AUTH_TOKEN"]
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "actions", "--port", str(actions_port)],
+        [sys.executable, "-m", "bot.action_server", "--port", str(actions_port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -90,14 +90,7 @@ def train(force: bool = False) -> Path:
 
 def actions_cmd() -> list[str]:
     """Command line of the action server."""
-    return _rasa() + [
-        "run",
-        "actions",
-        "--actions",
-        "actions",
-        "--port",
-        os.environ["ACTIONS_PORT"],
-    ]
+    return [_python(), "-m", "bot.action_server", "--port", os.environ["ACTIONS_PORT"]]
 
 
 def server_cmd(model: Path | None = None) -> list[str]:

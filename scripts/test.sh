@@ -37,7 +37,7 @@ export TEST_MODEL="$PWD/var/test-models/test-model.tar.gz"
 
 stage "4/5 rasa test core (end-to-end test stories)"
 $PY -m bot.db migrate && $PY -m bot.db seed --if-empty
-$RASA run actions --actions actions --port "$ACTIONS_PORT" > "$OUT/actions.log" 2>&1 &
+$PY -m bot.action_server --port "$ACTIONS_PORT" > "$OUT/actions.log" 2>&1 &
 ACTIONS_PID=$!
 trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

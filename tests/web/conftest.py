@@ -275,9 +275,14 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     if seed.returncode != 0:
         raise RuntimeError(f"seeding the test database failed:\n{seed.stdout}\n{seed.stderr}")
     rasa = shutil.which("rasa", path=str(Path(sys.executable).parent)) or "rasa"
+    # The production entry point (log masking) when present, else plain `rasa run actions`.
+    if (ROOT / "bot" / "action_server.py").exists():
+        actions_cmd = [sys.executable, "-m", "bot.action_server", "--port", str(actions_port)]
+    else:
+        actions_cmd = [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)]
     actions = ServerProcess(
         name="action server",
-        cmd=[rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        cmd=actions_cmd,
         env=env,
         ready_url=f"http://127.0.0.1:{actions_port}/health",
         log_path=tmp / "actions.log",
