@@ -59,9 +59,9 @@ bench: install
 	$(PY) bench/bench_actions.py
 	$(PY) bench/bench_console.py
 
-## Create a console account: make console-user USER=admin ROLE=admin
+## Create a console account: make console-user NAME=admin ROLE=admin
 console-user: install
-	$(PY) -m bot.console create-user --username $(USER) --role $(or $(ROLE),officer)
+	$(PY) -m bot.console create-user --username $(or $(NAME),admin) --role $(or $(ROLE),officer)
 
 clean:
 	rm -rf var/test-models var/test-results tests/artifacts
