@@ -8,7 +8,7 @@ a materials list without a code change or retraining.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,23 +34,23 @@ class ValidateHukouMoveInForm(FormValidationAction):
     aliases on the raw text.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name."""
         return "validate_hukou_move_in_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         """Ask for the situation first, then the county."""
         return ["move_in_situation", "county"]
 
     async def extract_county(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Pick up a county mentioned in free text (aliases from counties.yml)."""
         if tracker.get_slot("county"):
             return {}
@@ -59,7 +59,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
 
     async def extract_move_in_situation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Pick up a situation mentioned in free text (aliases from move_in.yml)."""
         if tracker.get_slot("move_in_situation"):
             return {}
@@ -72,7 +72,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Accept any of the county-level units (by name or alias)."""
         value = slot_value[0] if isinstance(slot_value, list) and slot_value else slot_value
         county = knowledge.canonical_county(str(value)) if value else None
@@ -89,7 +89,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Accept one of the five situations (code, name or alias)."""
         value = slot_value[0] if isinstance(slot_value, list) and slot_value else slot_value
         situation = knowledge.canonical_situation(str(value)) if value else None
@@ -102,7 +102,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
 class ActionAskCounty(Action):
     """Asks which county-level unit, with one button per unit from counties.yml."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name."""
         return "action_ask_county"
 
@@ -147,7 +147,7 @@ def format_move_in_answer(answer: knowledge.MoveInAnswer) -> str:
 class ActionMoveInMaterials(Action):
     """Lists the move-in materials for the situation and county in the slots."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name."""
         return "action_move_in_materials"
 
@@ -186,14 +186,14 @@ class ActionClarify(Action):
     officer.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name."""
         return "action_clarify"
 
     @staticmethod
-    def candidate_keys(latest: Dict[Text, Any]) -> List[Text]:
+    def candidate_keys(latest: Dict[str, Any]) -> List[str]:
         """Most likely topic keys (``faq/id_card_fees``, ``book_appointment`` …), best first."""
-        keys: List[Text] = []
+        keys: List[str] = []
         selector = latest.get("response_selector") or {}
         for ranked in latest.get("intent_ranking") or []:
             name = ranked.get("name")
@@ -208,12 +208,13 @@ class ActionClarify(Action):
                     if str(r.get("intent_response_key", "")).startswith(f"{name}/")
                 ]
                 keys.extend(
-                    r.get("intent_response_key") for r in ranking[:2] if r.get("intent_response_key")
+                    r.get("intent_response_key")
+                    for r in ranking[:2]
+                    if r.get("intent_response_key")
                 )
             else:
                 keys.append(name)
-        seen: set = set()
-        return [k for k in keys if not (k in seen or seen.add(k))]
+        return list(dict.fromkeys(keys))
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -223,7 +224,7 @@ class ActionClarify(Action):
         latest = tracker.latest_message or {}
         buttons = []
         for key in self.candidate_keys(latest):
-            topic: Optional[knowledge.Topic] = topics.get(key)
+            topic: knowledge.Topic | None = topics.get(key)
             if topic and topic.payload:
                 buttons.append({"title": topic.label, "payload": topic.payload})
             if len(buttons) == 2:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Optional, Text
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
@@ -44,9 +44,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(
         self,
-        domain: Optional[Domain] = None,
-        url: Optional[Text] = None,
-        event_broker: Optional[EventBroker] = None,
+        domain: Domain | None = None,
+        url: str | None = None,
+        event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
         """Create the store from a URL (or Rasa's usual dialect/host/db arguments)."""

@@ -8,7 +8,7 @@ leaving the citizen with silence.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -27,19 +27,17 @@ class SafeRestInput(RestInput):
     """Rasa's REST channel with input limits and a reply for every turn."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Keep the standard name (and URL) of the REST channel."""
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SafeRestInput":
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> SafeRestInput:
         """Create the channel (and mask personal numbers in this process's logs)."""
         logmask.install()
         return cls()
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: ``GET /`` health and ``POST /webhook``."""
         webhook = Blueprint("safe_rest_webhook", __name__)
 

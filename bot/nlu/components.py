@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -32,9 +32,7 @@ from bot.nlu.ruler import EntityRulerMatcher
 logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TextNormalizer(GraphComponent):
     """Normalises message text before tokenisation (full-width, traditional, emoji, case).
 
@@ -45,11 +43,11 @@ class TextNormalizer(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TextNormalizer":
+    ) -> TextNormalizer:
         """Create the component (it has no state)."""
         return cls()
 
@@ -72,9 +70,7 @@ class TextNormalizer(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class DomainEntityExtractor(GraphComponent):
     """Extracts domain entities with a spaCy ``EntityRuler`` built from the knowledge files.
 
@@ -91,11 +87,11 @@ class DomainEntityExtractor(GraphComponent):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Default config: the knowledge directory (``None`` = ``data/knowledge``)."""
         return {"knowledge_dir": None}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         """Build the spaCy pipeline from the knowledge files."""
         self._config = config
         self._matcher = EntityRulerMatcher.from_knowledge(config.get("knowledge_dir"))
@@ -103,17 +99,17 @@ class DomainEntityExtractor(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "DomainEntityExtractor":
+    ) -> DomainEntityExtractor:
         """Create the extractor."""
         return cls(config)
 
     @staticmethod
-    def required_packages() -> List[Text]:
-        """spaCy and jieba are needed."""
+    def required_packages() -> List[str]:
+        """SpaCy and jieba are needed."""
         return ["spacy", "jieba"]
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -125,7 +121,7 @@ class DomainEntityExtractor(GraphComponent):
             found = self._matcher.extract(text)
             if not found:
                 continue
-            existing: List[Dict[Text, Any]] = list(message.get(ENTITIES, []) or [])
+            existing: List[Dict[str, Any]] = list(message.get(ENTITIES, []) or [])
             kept = [e for e in existing if not _overlaps_any(e, found)]
             for entity in found:
                 entity[EXTRACTOR] = self.__class__.__name__
@@ -133,9 +129,9 @@ class DomainEntityExtractor(GraphComponent):
         return messages
 
 
-def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:
-    start: Optional[int] = entity.get(ENTITY_ATTRIBUTE_START)
-    end: Optional[int] = entity.get(ENTITY_ATTRIBUTE_END)
+def _overlaps_any(entity: Dict[str, Any], others: List[Dict[str, Any]]) -> bool:
+    start: int | None = entity.get(ENTITY_ATTRIBUTE_START)
+    end: int | None = entity.get(ENTITY_ATTRIBUTE_END)
     if start is None or end is None:
         return False
     for other in others:
@@ -144,7 +140,6 @@ def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> boo
         if overlaps or (same_type and other[ENTITY_ATTRIBUTE_VALUE] == entity.get("value")):
             return True
     return False
-
 
 
 # A message that is nothing but an answer to a form question: a date or time, a case number,
@@ -163,7 +158,7 @@ BARE_ANSWER_RE = re.compile(
 BARE_ENTITY_TYPES = {"county", "move_in_situation", "gender", "case_number", "phone_number"}
 
 
-def is_bare_answer(text: str, entities: List[Dict[Text, Any]]) -> bool:
+def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
     """Whether ``text`` only carries a form answer (nothing a topic classifier should judge).
 
     Args:
@@ -191,9 +186,7 @@ def is_bare_answer(text: str, entities: List[Dict[Text, Any]]) -> bool:
     return re.fullmatch(_FILLER + r"(?:县|区|市|那边|这边|那儿|户口)?" + _FILLER, rest) is not None
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class BareAnswerClassifier(GraphComponent):
     """Labels bare form answers (``三河市``, ``下周三上午``, ``5678``) as ``inform``.
 
@@ -204,11 +197,11 @@ class BareAnswerClassifier(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "BareAnswerClassifier":
+    ) -> BareAnswerClassifier:
         """Create the component (it has no state)."""
         return cls()
 

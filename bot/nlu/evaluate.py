@@ -101,7 +101,9 @@ def load_examples(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
-async def evaluate_async(model_path: str | Path, examples: Iterable[tuple[str, str]]) -> EvaluationReport:
+async def evaluate_async(
+    model_path: str | Path, examples: Iterable[tuple[str, str]]
+) -> EvaluationReport:
     """Parse every example with the trained model and score it.
 
     Args:

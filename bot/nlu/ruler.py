@@ -54,7 +54,7 @@ def _knowledge_patterns(knowledge_dir: str | None) -> list[_Pattern]:
     if knowledge_dir:
         os.environ["KNOWLEDGE_DIR"] = str(Path(knowledge_dir))
     try:
-        patterns = []
+        patterns: list[_Pattern] = []
         for county in knowledge.counties():
             for form in {county.name, *county.aliases}:
                 patterns.append(_Pattern("county", county.name, form))
@@ -71,7 +71,7 @@ def _knowledge_patterns(knowledge_dir: str | None) -> list[_Pattern]:
 
 
 def _fixed_patterns() -> list[_Pattern]:
-    patterns = []
+    patterns: list[_Pattern] = []
     for label, table in (
         ("business_type", BUSINESS_TYPES),
         ("point_type", POINT_TYPES),
@@ -111,7 +111,7 @@ class EntityRulerMatcher:
         self.pattern_count = len(specs)
 
     @classmethod
-    def from_knowledge(cls, knowledge_dir: str | None = None) -> "EntityRulerMatcher":
+    def from_knowledge(cls, knowledge_dir: str | None = None) -> EntityRulerMatcher:
         """Build the matcher from the knowledge files and the fixed vocabularies."""
         return cls(_knowledge_patterns(knowledge_dir) + _fixed_patterns())
 
