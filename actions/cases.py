@@ -21,6 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.slots import ClearSlotsAction
 from actions.validation import (
     CASE_NUMBER_EXAMPLE,
     case_number_problem,
@@ -295,28 +296,11 @@ def _buttons(result: CaseLookup) -> dict[str, Any]:
     return {"buttons": [{"title": "留言给民警", "payload": "/leave_message"}]}
 
 
-class ActionClearCaseSlots(Action):
+class ActionClearCaseSlots(ClearSlotsAction):
     """Clears the case form's slots when the user stops the form."""
 
     def name(self) -> str:
         """Name of the action in the domain."""
         return "action_clear_case_slots"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
-        """Clear ``case_number`` and ``phone_last4``.
-
-        Args:
-            dispatcher: unused.
-            tracker: the conversation.
-            domain: the domain.
-
-        Returns:
-            The slot events.
-
-        """
-        return [SlotSet("case_number", None), SlotSet("phone_last4", None)]
+    slots = ("case_number", "phone_last4")

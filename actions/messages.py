@@ -21,6 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.slots import ClearSlotsAction
 from actions.validation import normalise, parse_phone, phone_problem
 from bot.db.queries.messages import MAX_TEXT_LENGTH, SavedMessage, save_message
 from bot.privacy import mask_phone, mask_text
@@ -219,28 +220,11 @@ class ActionSaveMessage(Action):
         return clear
 
 
-class ActionClearMessageSlots(Action):
+class ActionClearMessageSlots(ClearSlotsAction):
     """Clears the message form's slots when the user stops the form."""
 
     def name(self) -> str:
         """Name of the action in the domain."""
         return "action_clear_message_slots"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
-        """Clear ``message_text`` and ``contact_phone``.
-
-        Args:
-            dispatcher: unused.
-            tracker: the conversation.
-            domain: the domain.
-
-        Returns:
-            The slot events.
-
-        """
-        return [SlotSet("message_text", None), SlotSet("contact_phone", None)]
+    slots = ("message_text", "contact_phone")

@@ -19,6 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.slots import ClearSlotsAction
 from actions.validation import extract_gender, extract_name, validate_name
 from bot.db.queries.names import NameHolders, check_name
 
@@ -190,28 +191,11 @@ class ActionCheckName(Action):
         return clear
 
 
-class ActionClearNameSlots(Action):
+class ActionClearNameSlots(ClearSlotsAction):
     """Clears the name form's slots when the user stops the form."""
 
     def name(self) -> str:
         """Name of the action in the domain."""
         return "action_clear_name_slots"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
-        """Clear ``newborn_name`` and ``newborn_gender``.
-
-        Args:
-            dispatcher: unused.
-            tracker: the conversation.
-            domain: the domain.
-
-        Returns:
-            The slot events.
-
-        """
-        return [SlotSet("newborn_name", None), SlotSet("newborn_gender", None)]
+    slots = ("newborn_name", "newborn_gender")
