@@ -39,6 +39,7 @@ def defaults() -> dict[str, str]:
         "CONSOLE_PORT": "8081",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
     }
 
 

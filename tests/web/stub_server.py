@@ -29,6 +29,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
+from bot.channels.rest import SafeRestInput
 from bot.channels.webchat import WebChatInput
 
 API_TOKEN = "stub-api-token"
@@ -96,7 +97,10 @@ class StubAgent:
 def build_app(port: int) -> Any:
     """Build the Sanic app (web chat + Rasa HTTP API behind a token) around a stub agent."""
     channel = WebChatInput.from_credentials({"reply_timeout": 1, "max_message_chars": 500})
-    app = configure_app(input_channels=[channel], enable_api=True, auth_token=API_TOKEN, port=port)
+    rest = SafeRestInput.from_credentials(None)
+    app = configure_app(
+        input_channels=[channel, rest], enable_api=True, auth_token=API_TOKEN, port=port
+    )
     app.ctx.agent = StubAgent()
     return app
 
