@@ -92,6 +92,7 @@ def train(out: Path) -> tuple[Path, float]:
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "--out", str(out), "--fixed-model-name", "bench"]
+        + ["--augmentation", "0"]
         + ["--config", "config.yml", "--domain", "domain.yml", "--data", "data", "--quiet"],
         cwd=ROOT,
         check=True,

@@ -80,6 +80,8 @@ def train(force: bool = False) -> Path:
             "data",
             "--out",
             "models",
+            "--augmentation",
+            "0",
         ]
     )
     model = latest_model()

@@ -8,10 +8,14 @@ the combined label, and counts ``nlu_fallback`` as a miss.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass
@@ -101,10 +105,56 @@ def load_examples(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def score(
+    parse: Callable[[str], dict[str, Any]], examples: Iterable[tuple[str, str]]
+) -> EvaluationReport:
+    """Parse every example with ``parse`` and score the full labels.
+
+    Args:
+        parse: returns Rasa parse data for a text (in process or over HTTP).
+        examples: ``(text, expected full label)`` pairs.
+
+    Returns:
+        The report (with the time each parse took).
+    """
+    report = EvaluationReport()
+    for text, expected in examples:
+        start = time.perf_counter()
+        data = parse(text)
+        elapsed = time.perf_counter() - start
+        predicted, confidence = full_label(data)
+        report.predictions.append(Prediction(text, expected, predicted, confidence, elapsed))
+    return report
+
+
+def http_parser(base_url: str, token: str, timeout: float = 30.0) -> Callable[[str], dict]:
+    """A ``parse`` function that asks a running Rasa server (``POST /model/parse``).
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:5005``.
+        token: the server's ``--auth-token``.
+        timeout: seconds per request.
+
+    Returns:
+        The function.
+    """
+    url = f"{base_url.rstrip('/')}/model/parse?token={urllib.parse.quote(token)}"
+
+    def parse(text: str) -> dict[str, Any]:
+        body = json.dumps({"text": text}).encode("utf-8")
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return dict(json.loads(response.read()))
+
+    return parse
+
+
 async def evaluate_async(
     model_path: str | Path, examples: Iterable[tuple[str, str]]
 ) -> EvaluationReport:
-    """Parse every example with the trained model and score it.
+    """Load the model in this process, parse every example and score it.
 
     Args:
         model_path: a trained ``.tar.gz`` model.

@@ -1,7 +1,7 @@
 """End to end: real conversations through the running bot show up in the console.
 
-Uses the web-chat helper's ``rasa_bot`` fixture (``rasa run`` + action server with the newest
-trained model, fresh SQLite databases); skipped when no model has been trained.
+Uses the shared ``rasa_bot`` fixture (``tests/servers.py``: ``rasa run`` + action server with
+the model under test, fresh SQLite databases); skipped when no model has been trained.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
 from tests.console.conftest import ARTIFACTS, FULL_ID, MASKED_ID, OFFICER
 from tests.console.helpers import Client, ConsoleServer
-from tests.web.conftest import ChatServer, rasa_bot  # noqa: F401  (session fixture)
+from tests.servers import ChatServer
 from tests.web.helpers import ChatClient
 
 pytestmark = pytest.mark.needs_model
@@ -39,7 +39,7 @@ def _settings(bot: ChatServer, project: Path) -> ConsoleSettings:
 
 
 def test_real_fallbacks_and_thumbs_down_reach_the_console(
-    rasa_bot: ChatServer,  # noqa: F811
+    rasa_bot: ChatServer,
     project: Path,
 ) -> None:
     rasa_bot.ensure_running()

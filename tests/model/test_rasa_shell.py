@@ -1,15 +1,16 @@
 """A real `rasa shell` in a pseudo-terminal: a developer chats in Chinese end to end.
 
-Needs the action server (scripts/test.sh starts it; ACTION_ENDPOINT_URL points at it).
+Uses the action server (and its seeded database) of the shared ``rasa_bot`` fixture.
 """
 
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
 import pexpect
 import pytest
+
+from tests.servers import ChatServer
 
 pytestmark = pytest.mark.needs_model
 
@@ -17,21 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 UP = "\x1b[A"
 
 
-def _action_server_up() -> bool:
-    url = os.environ.get("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
-    try:
-        with urllib.request.urlopen(url.rsplit("/", 1)[0] + "/health", timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture()
-def shell(model_path, tmp_path):
-    if not _action_server_up():
-        pytest.skip("action server not running (scripts/test.sh starts it)")
+def shell(model_path, tmp_path, bot: ChatServer):
     env = dict(os.environ)
-    env.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    env["ACTION_ENDPOINT_URL"] = bot.action_endpoint_url
     env["TRACKER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shell-tracker.db'}"
     env.setdefault("LOCK_STORE_TYPE", "in_memory")
     env.setdefault("REDIS_HOST", "127.0.0.1")

@@ -398,6 +398,7 @@ def test_real_bot_action_server_down_polite_reply(
 
 
 @pytest.mark.needs_model
+@pytest.mark.stops_bot
 def test_real_bot_stopped_shows_error(page: Page, bot: ChatServer, artifacts_dir: Path) -> None:
     open_chat(page, bot)
     ask(page, "你好")

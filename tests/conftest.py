@@ -1,0 +1,18 @@
+"""Test-wide configuration: the shared real-bot fixtures and the order of slow tests.
+
+``tests/servers.py`` is loaded as a plugin so that ``rasa_bot`` (one ``rasa run`` with the
+model under test) has a single definition shared by every folder. Tests marked
+``stops_bot`` stop the Rasa server itself; they run after all other tests, so the bot is
+loaded once per session instead of once more after each of them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["tests.servers"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move the tests that stop the Rasa server to the end of the run (stable order)."""
+    items.sort(key=lambda item: item.get_closest_marker("stops_bot") is not None)
