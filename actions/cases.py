@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -46,8 +46,8 @@ STAGE_LABELS: dict[str, str] = {
 }
 
 FAILED_REPLY = (
-    "没有查到与该受理编号和手机号后4位相符的办件。请核对后重试，还可以尝试{left}次。\n"
-    "受理编号在受理回执上，或在“廊坊e户政”小程序“我的办件”中查看。"
+    "没有查到与该受理编号和手机号后4位相符的办件。请核对后重新输入，还可以尝试{left}次。\n"
+    "受理编号在受理回执上，或在“廊坊e户政”小程序“我的办件”中查看；不想查了可以说“算了”。"
 )
 FAILED_LAST_REPLY = (
     "没有查到与该受理编号和手机号后4位相符的办件。查询失败次数已达上限，"
@@ -229,7 +229,9 @@ class ValidateCaseStatusForm(FormValidationAction):
             Slot updates (never the full phone number).
 
         """
-        raw = str(slot_value or "")
+        if slot_value is None:  # cleared by the previous lookup: nothing typed to judge
+            return {"phone_last4": None}
+        raw = str(slot_value)
         factor = parse_last4(raw)
         number = parse_case_number(raw)
         if factor is None:
@@ -283,7 +285,11 @@ class ActionCaseStatus(Action):
         if result.status == "failed":
             failed += 1
         dispatcher.utter_message(text=format_lookup_reply(result), **_buttons(result))
-        return [*clear, SlotSet("failed_lookups", failed)]
+        events: list[EventType] = [*clear, SlotSet("failed_lookups", failed)]
+        if result.status == "failed" and result.attempts_left > 0:
+            # Citizens simply type the number again: ask for it right away.
+            events.append(FollowupAction("case_status_form"))
+        return events
 
 
 def _buttons(result: CaseLookup) -> dict[str, Any]:
@@ -292,7 +298,7 @@ def _buttons(result: CaseLookup) -> dict[str, Any]:
             return {"buttons": [{"title": "预约窗口办理", "payload": "/book_appointment"}]}
         return {}
     if result.status == "failed" and result.attempts_left > 0:
-        return {"buttons": [{"title": "重新输入", "payload": "/query_case_status"}]}
+        return {}  # the form asks for the case number again straight away
     return {"buttons": [{"title": "留言给民警", "payload": "/leave_message"}]}
 
 

@@ -120,7 +120,8 @@ class ValidateLeaveMessageForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keep the question (masked); a phone number inside it fills ``contact_phone``.
 
-        The activation message ("我要留言") alone is no question: the form then asks for one.
+        The activation message ("我要留言", or the button payload ``/leave_message``) alone is
+        no question: the form then asks for one.
 
         Args:
             slot_value: the raw text.
@@ -133,6 +134,8 @@ class ValidateLeaveMessageForm(FormValidationAction):
 
         """
         original = str(slot_value or "").strip()
+        if original.startswith("/"):  # a button payload ("/leave_message") is no question
+            original = ""
         text = normalise(original)
         phone = parse_phone(text)
         rest = question_part(_NUMBER_RUN.sub(" ", text))

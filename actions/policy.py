@@ -26,6 +26,14 @@ def _latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
 
+def _raw_user_text(tracker: Tracker) -> str:
+    """What the user typed, before NLU normalisation (which turns emoji into spaces)."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return str(event.get("text") or "")
+    return ""
+
+
 class ValidateHukouMoveInForm(FormValidationAction):
     """Validates the move-in form's slots (situation, county) from entities or free text.
 
@@ -216,13 +224,53 @@ class ActionClarify(Action):
                 keys.append(name)
         return list(dict.fromkeys(keys))
 
+    @staticmethod
+    def entity_buttons(latest: Dict[str, Any]) -> List[Dict[str, str]]:
+        """Quick replies that act on what the message did carry.
+
+        A bare case number (“SL202611050123”) offers its progress lookup; a bare county
+        (“三河”) offers that county's windows and move-in materials.
+        """
+        entities = {
+            str(e.get("entity")): str(e.get("value"))
+            for e in latest.get("entities") or []
+            if e.get("entity") and e.get("value")
+        }
+        buttons: List[Dict[str, str]] = []
+        if "case_number" in entities:
+            number = entities["case_number"]
+            buttons.append(
+                {
+                    "title": f"查询{number}的进度",
+                    "payload": f'/query_case_status{{"case_number":"{number}"}}',
+                }
+            )
+        county = knowledge.canonical_county(entities.get("county", ""))
+        if county:
+            buttons.append(
+                {"title": f"{county}户籍窗口", "payload": f'/find_window{{"county":"{county}"}}'}
+            )
+            buttons.append(
+                {
+                    "title": f"{county}户口迁入材料",
+                    "payload": f'/ask_move_in{{"county":"{county}"}}',
+                }
+            )
+        return buttons
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Offer up to two topics and a way to leave a message."""
         topics = knowledge.topics()
         latest = tracker.latest_message or {}
-        buttons = []
+        buttons = self.entity_buttons(latest)
+        if buttons:
+            dispatcher.utter_message(
+                text="请问您是想办理下面哪一项？",
+                buttons=[*buttons, {"title": "都不是，留言给民警", "payload": "/leave_message"}],
+            )
+            return []
         for key in self.candidate_keys(latest):
             topic: knowledge.Topic | None = topics.get(key)
             if topic and topic.payload:
@@ -230,7 +278,11 @@ class ActionClarify(Action):
             if len(buttons) == 2:
                 break
         buttons.append({"title": "都不是，留言给民警", "payload": "/leave_message"})
-        if not str(latest.get("text") or "").strip():
+        typed = _raw_user_text(tracker)
+        text = str(latest.get("text") or "")
+        if typed.strip() and not any(ch.isalnum() for ch in typed):
+            text = "您发的好像只有表情或符号，我没看明白。请用文字说说您想办什么业务："
+        elif not text.strip():
             text = "您好像没有输入内容。请问您想咨询什么业务？"
         elif len(buttons) > 1:
             text = "抱歉，我不太确定您的意思。您是想问以下哪个问题？"

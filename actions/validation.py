@@ -42,6 +42,9 @@ def normalise(text: str | None) -> str:
 
 CASE_NUMBER_EXAMPLE = "SL202611050123"
 _CASE_RE = re.compile(r"(?<![A-Z0-9])SL(\d{12})(?!\d)")
+# SL + 12 digits written in one piece: found before spaces are squeezed out, so that
+# "SL202611050123 5678" is the case number and the factor, not a 16-digit number.
+_WHOLE_CASE_RE = re.compile(r"(?<![A-Z0-9])SL[\s\-]?(\d{12})(?!\d)")
 _BARE_CASE_RE = re.compile(r"(?<![A-Z0-9])(\d{12})(?!\d)")
 _CASE_ATTEMPT_RE = re.compile(r"SL[\d\s-]*|\d{6,}")
 
@@ -65,6 +68,9 @@ def parse_case_number(text: str | None) -> str | None:
         The canonical case number (``SL202611050123``) or ``None``.
 
     """
+    whole = _WHOLE_CASE_RE.search(normalise(text or "").upper())
+    if whole:
+        return f"SL{whole.group(1)}"
     value = _compact(text or "")
     match = _CASE_RE.search(value) or _BARE_CASE_RE.search(value)
     return f"SL{match.group(1)}" if match else None
@@ -152,8 +158,9 @@ def parse_last4(text: str | None) -> str | None:
         Four digits or ``None``.
 
     """
-    value = _digits_only(text or "")
-    value = _CASE_RE.sub(" ", value.upper())
+    value = _WHOLE_CASE_RE.sub(" ", normalise(text or "").upper())
+    value = _digits_only(value)
+    value = _CASE_RE.sub(" ", value)
     phone = PHONE_RE.search(value)
     if phone:
         return phone.group(1)[-4:]

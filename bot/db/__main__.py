@@ -6,6 +6,7 @@ Examples::
     python -m bot.db seed                    # migrate, then seed sample data (idempotent)
     python -m bot.db seed --residents 20000  # a small registry (tests, demos)
     python -m bot.db seed --if-empty         # startup: seed once, then only top up slots
+    python -m bot.db demo-cases              # sample case numbers to try the progress lookup
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ehuzheng python -m bot.db seed
 """
 
@@ -22,6 +23,34 @@ from sqlalchemy.engine import make_url
 
 def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _print_demo_cases(url: str, county: str) -> int:
+    """Print one synthetic sample case per stage: number and the phone's last 4 digits."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from bot.db.models import CASE_STAGES
+    from bot.db.seed import sample_cases_for
+    from bot.db.session import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            cases = [c for c in sample_cases_for(session) if c.county == county]
+    except SQLAlchemyError:
+        cases = []
+    finally:
+        engine.dispose()
+    if not cases:
+        print(f"no sample cases for {county}: run `python -m bot.db seed` first")
+        return 1
+    print(f"SAMPLE cases in {county} (synthetic phones; ask the bot “查进度”):")
+    for stage in CASE_STAGES:
+        case = next((c for c in cases if c.stage == stage), None)
+        if case is not None:
+            print(f"  {case.case_number}  phone last 4: {case.phone[-4:]}  ({stage})")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="seed only an empty database; otherwise just top up the two-week slot horizon",
     )
+    demo = sub.add_parser(
+        "demo-cases", help="print sample case numbers (one per stage) to try the lookup with"
+    )
+    demo.add_argument("--county", default="固安县", help="county of the sample cases")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -60,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "downgrade":
         migrate.downgrade(url, args.revision)
         return 0
+    if args.command == "demo-cases":
+        return _print_demo_cases(url, args.county)
     migrate.upgrade(url)
     print("schema: up to date")
     if args.command == "seed" and args.if_empty and not seed.is_empty(url):

@@ -151,7 +151,8 @@ _DATE_PART = (
     r"上午|下午|中午|晚上|早上|[\d一二两三四五六七八九十]+\s*[点:：]\s*[半\d]*\s*分?)"
 )
 BARE_ANSWER_RE = re.compile(
-    rf"^{_FILLER}(?:{_DATE_PART}{_FILLER})+$|^{_FILLER}(?:\d{{4}}|sl\s?\d{{12}}|1[3-9]\d{{9}})"
+    rf"^{_FILLER}(?:{_DATE_PART}{_FILLER})+$|^{_FILLER}(?:\d{{4}}|sl\s?\d{{12}}(?:[\s,，、]*\d{{4}})?"
+    rf"|1[3-9]\d{{9}})"
     rf"{_FILLER}$",
     re.IGNORECASE,
 )

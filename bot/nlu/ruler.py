@@ -36,7 +36,11 @@ GENDERS: dict[str, list[str]] = {
     "female": ["女孩", "女宝", "女娃", "闺女", "女儿", "女生", "姑娘", "女"],
 }
 
-CASE_NUMBER_RE = re.compile(r"(?<![a-z0-9])sl\s?(\d[\d\s]{10,16}\d)(?![0-9])", re.IGNORECASE)
+# 12 digits in one piece first ("sl202611050123 5678" carries the factor after the number),
+# else digits with spaces inside ("sl 2026 1105 0123").
+CASE_NUMBER_RE = re.compile(
+    r"(?<![a-z0-9])sl\s?(\d{12}(?![0-9])|\d[\d\s]{10,16}\d(?![0-9]))", re.IGNORECASE
+)
 PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 

@@ -88,8 +88,16 @@ def test_activation_phrase_without_number_asks_silently(domain: dict[str, Any]) 
     assert said == []  # the form simply asks for the number
 
 
-def test_number_and_last4_in_one_message_fill_both(domain: dict[str, Any]) -> None:
-    text = "我的身份证办到哪了 SL202611050123 手机尾号5678"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的身份证办到哪了 SL202611050123 手机尾号5678",
+        "SL202611050123 5678",
+        "ＳＬ２０２６１１０５０１２３　５６７８",
+        "sl202611050123，5678",
+    ],
+)
+def test_number_and_last4_in_one_message_fill_both(text: str, domain: dict[str, Any]) -> None:
     tracker = make_tracker("case_form_activation", text=text, candidates={"case_number": text})
     slots, said = run(_validate(tracker, domain))
     assert slots == {"case_number": "SL202611050123", "phone_last4": "5678"}
@@ -131,6 +139,21 @@ def test_bad_last4_is_rejected_with_a_reason(typed: str, domain: dict[str, Any])
     slots, said = run(_validate(tracker, domain))
     assert slots["phone_last4"] is None
     assert len(said) == 1 and "4位" in said[0]
+
+
+def test_a_factor_cleared_by_the_last_lookup_is_not_complained_about(
+    domain: dict[str, Any],
+) -> None:
+    # After a failed lookup the form is asked again; the cleared factor is no bad input.
+    tracker = make_tracker(
+        "case_form_requested",
+        text="1234",
+        slots={"case_number": None, "requested_slot": None},
+        candidates={"phone_last4": None},
+    )
+    slots, said = run(_validate(tracker, domain))
+    assert slots.get("phone_last4") is None
+    assert said == []
 
 
 # ------------------------------------------------------------------ lookups (SQLite + PostgreSQL)
@@ -194,6 +217,29 @@ def test_slots_are_cleared_and_the_counter_counts_failures(action_db: str) -> No
     assert slots["failed_lookups"] == 2.0
     _, slots, _ = _lookup(case.case_number, case.phone[-4:], "conv-counter-ok", failed=0.0)
     assert slots["phone_last4"] is None and slots["failed_lookups"] == 0.0
+
+
+def test_a_failed_lookup_asks_for_the_number_again_until_the_limit(action_db: str) -> None:
+    case = _case("mailed")
+
+    def followups(failed: float, sender: str) -> list[str]:
+        tracker = make_tracker(
+            "case_form_submitted",
+            slots={
+                "case_number": case.case_number,
+                "phone_last4": _wrong_last4(case),
+                "failed_lookups": failed,
+            },
+            sender_id=sender,
+        )
+        events = run(ActionCaseStatus().run(CollectingDispatcher(), tracker, {}))
+        return [e["name"] for e in events if e.get("event") == "followup"]
+
+    assert followups(0.0, "conv-retry") == ["case_status_form"]
+    # The fifth failure locks the conversation: no more questions, a message offer instead.
+    for _ in range(3):
+        followups(0.0, "conv-retry")
+    assert followups(4.0, "conv-retry") == []
 
 
 def test_five_failures_in_a_conversation_lock_it(action_db: str) -> None:

@@ -65,6 +65,19 @@ def test_activation_phrase_alone_lets_the_form_ask(domain: dict[str, Any]) -> No
     assert slots["message_text"] is None and said == []
 
 
+def test_the_button_payload_is_not_taken_for_the_question(domain: dict[str, Any]) -> None:
+    # “好的，我要留言” sends /leave_message: the form must still ask for the question.
+    tracker = make_tracker(
+        "message_form_requested",
+        text="/leave_message",
+        intent="leave_message",
+        slots={"requested_slot": None},
+        candidates={"message_text": "/leave_message"},
+    )
+    slots, said = run(_validate(tracker, domain))
+    assert slots["message_text"] is None and said == []
+
+
 def test_activation_with_the_question_fills_it(domain: dict[str, Any]) -> None:
     text = "我要留言，我家老人的户口簿丢了能不能邮寄补办"
     tracker = make_tracker(

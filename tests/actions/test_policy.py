@@ -89,3 +89,32 @@ async def test_clarify_offers_the_two_most_likely_topics_and_a_message_option():
     assert titles[1] == topics["faq/hukou_booklet_replace"].label
     assert message["buttons"][-1]["payload"] == "/leave_message"
     assert "哪个" in message["text"]
+
+
+async def test_clarify_offers_the_lookup_for_a_bare_case_number():
+    # Saved from the real server: "ＳＬ２０２６１１０５０１２３" typed outside any form.
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, load_tracker("clarify_bare_case_number"), {})
+    (message,) = dispatcher.messages
+    first = message["buttons"][0]
+    assert first["payload"] == '/query_case_status{"case_number":"SL202611050123"}'
+    assert "SL202611050123" in first["title"]
+    assert message["buttons"][-1]["payload"] == "/leave_message"
+
+
+async def test_clarify_offers_the_county_services_for_a_bare_county():
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, load_tracker("clarify_bare_county"), {})
+    (message,) = dispatcher.messages
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[:2] == ['/find_window{"county":"三河市"}', '/ask_move_in{"county":"三河市"}']
+    assert "三河市户籍窗口" in [b["title"] for b in message["buttons"]]
+
+
+async def test_clarify_says_it_cannot_read_emoji_only_messages():
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, load_tracker("clarify_emoji_only"), {})
+    (message,) = dispatcher.messages
+    assert "表情" in message["text"]
+    assert "没有输入" not in message["text"]
+    assert message["buttons"][-1]["payload"] == "/leave_message"

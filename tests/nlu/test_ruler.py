@@ -47,6 +47,11 @@ def test_case_numbers_and_phones(matcher):
     assert ("phone_number", "13812345678") in found
 
 
+def test_case_number_followed_by_the_factor(matcher):
+    assert ("case_number", "SL202611050123") in ents(matcher, "SL202611050123 5678")
+    assert ("case_number", "SL202611050123") in ents(matcher, "sl 2026 1105 0123")
+
+
 def test_gender_words_but_not_inside_other_words(matcher):
     assert ("gender", "male") in ents(matcher, "男孩 王梓轩")
     assert ("gender", "female") in ents(matcher, "女 李子涵")
