@@ -198,10 +198,17 @@ class Syncer:
                     )
                 }
                 fresh = [m for m in batch if m.event_id not in present]
+                classified = [(m, classify(m, self.settings.low_confidence)) for m in fresh]
+                with engine.connect() as conn:
+                    in_form = tracker.form_answers(
+                        conn, [m for m, flags in classified if any(flags.values())]
+                    )
                 user_rows: list[dict[str, Any]] = []
                 item_rows: list[dict[str, Any]] = []
-                for message in fresh:
-                    flags = classify(message, self.settings.low_confidence)
+                for message, flags in classified:
+                    if message.event_id in in_form:
+                        # A form took it as its answer (a name, a date, a code): not unanswered.
+                        flags = dict.fromkeys(flags, False)
                     unanswered = any(flags.values())
                     user_rows.append(
                         {

@@ -139,6 +139,65 @@ def user_events_after(conn: Connection, after_id: int, limit: int) -> list[UserM
     return [to_user_message(r) for r in rows]
 
 
+def form_answers(conn: Connection, messages: list[UserMessage]) -> set[int]:
+    """The user messages that an active form took as its answer.
+
+    A message is a form answer when the first action after it is a form (``*_form``) and the
+    form did not reject it (no ``action_execution_rejected`` before the next user message).
+    A name typed where the booking form asked for it gets ``nlu_fallback`` from the NLU, but
+    the form understood it: it is no unanswered question.
+
+    Args:
+        conn: a connection to the tracker store.
+        messages: user messages, e.g. one sync batch.
+
+    Returns:
+        Event ids of the messages handled by a form.
+    """
+    if not messages:
+        return set()
+    senders = sorted({m.sender_id for m in messages})
+    first = min(m.event_id for m in messages)
+    wanted = {m.event_id for m in messages}
+    handled: set[int] = set()
+    for start in range(0, len(senders), 500):
+        rows = conn.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.action_name)
+            .where(events.c.sender_id.in_(senders[start : start + 500]))
+            .where(events.c.id >= first)
+            .where(events.c.type_name.in_(("user", "action", "action_execution_rejected")))
+            .order_by(events.c.sender_id, events.c.id)
+        ).all()
+        pending: dict[str, tuple[int, str | None]] = {}  # sender -> (user event id, verdict)
+        for row in rows:
+            sender = str(row.sender_id)
+            if row.type_name == "user":
+                _settle(pending.pop(sender, None), handled)
+                if int(row.id) in wanted:
+                    pending[sender] = (int(row.id), None)
+                continue
+            current = pending.get(sender)
+            if current is None:
+                continue
+            event_id, verdict = current
+            if row.type_name == "action_execution_rejected":
+                pending[sender] = (event_id, "rejected")
+            elif verdict is None and row.action_name not in (None, "action_listen"):
+                pending[sender] = (event_id, "form" if _is_form(row.action_name) else "other")
+        for current in pending.values():
+            _settle(current, handled)
+    return handled
+
+
+def _is_form(action_name: str | None) -> bool:
+    return bool(action_name) and str(action_name).endswith("_form")
+
+
+def _settle(current: tuple[int, str | None] | None, handled: set[int]) -> None:
+    if current is not None and current[1] == "form":
+        handled.add(current[0])
+
+
 def find_user_event(
     conn: Connection, sender_id: str, text: str | None, before: float | None
 ) -> UserMessage | None:

@@ -34,6 +34,7 @@ class Turn:
         sub_intent: retrieval sub-intent key (``faq/id_card_fees``) for retrieval intents.
         bot: the bot's answer.
         action: the action predicted after the message.
+        rejected: ``action`` (a form) rejected the message; ``action_clarify`` ran instead.
     """
 
     text: str
@@ -42,12 +43,14 @@ class Turn:
     sub_intent: str | None = None
     bot: str = "好的。"
     action: str = "utter_default"
+    rejected: bool = False
 
 
 def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
     """Rasa events of a conversation (session start, then user/action/bot/listen per turn)."""
     from rasa.shared.core.events import (
         ActionExecuted,
+        ActionExecutionRejected,
         BotUttered,
         SessionStarted,
         UserUttered,
@@ -94,7 +97,11 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
                 message_id=uuid.uuid4().hex,
             )
         )
-        events.append(ActionExecuted(turn.action, timestamp=ts + 1))
+        if turn.rejected:
+            events.append(ActionExecutionRejected(turn.action, timestamp=ts + 1))
+            events.append(ActionExecuted("action_clarify", timestamp=ts + 1))
+        else:
+            events.append(ActionExecuted(turn.action, timestamp=ts + 1))
         events.append(BotUttered(turn.bot, {"buttons": []}, timestamp=ts + 1))
         events.append(ActionExecuted("action_listen", timestamp=ts + 2))
     return events

@@ -81,6 +81,27 @@ def test_unanswered_messages_become_items_with_their_reasons(
     assert again.user_messages == 0 and again.items == 0 and len(_items(db)) == len(items)
 
 
+def test_answers_a_form_took_are_not_unanswered_questions(
+    db: ConsoleDB, writer: TrackerWriter
+) -> None:
+    start = now_utc() - dt.timedelta(hours=1)
+    writer.write(
+        "conv-booking",
+        [
+            Turn("我要预约", "book_appointment", 0.98, action="booking_form"),
+            # The NLU cannot classify a name, but the booking form took it as the answer.
+            Turn("王小明", "nlu_fallback", 0.55, action="booking_form"),
+            Turn("Zhang Wei", "out_of_scope", 0.8, "out_of_scope/other", action="booking_form"),
+            # This one the form rejected: the clarifying fallback answered it.
+            Turn("阿巴阿巴阿巴", "nlu_fallback", 0.4, action="booking_form", rejected=True),
+        ],
+        start,
+    )
+    result = Syncer(db).sync()
+    assert result.user_messages == 4
+    assert set(_items(db)) == {"阿巴阿巴阿巴"}
+
+
 def test_new_conversations_and_ratings_are_picked_up_incrementally(
     db: ConsoleDB, writer: TrackerWriter, settings: ConsoleSettings
 ) -> None:
