@@ -50,6 +50,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         """Create the store from a URL (or Rasa's usual dialect/host/db arguments)."""
+        from bot import rasa_speedups
+
+        rasa_speedups.install()  # the server starts here: see bot/rasa_speedups.py
         # Rasa passes the endpoint's `url` as `host` to custom tracker stores.
         host = kwargs.get("host")
         if url is None and isinstance(host, str) and "://" in host:
