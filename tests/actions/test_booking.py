@@ -318,6 +318,42 @@ async def test_ask_date_offers_only_free_working_days_as_buttons(db: str) -> Non
     assert "固安县" in message["text"]
 
 
+async def test_every_booking_button_is_understood_by_rasa_with_its_entity(db: str) -> None:
+    # Rasa drops (and warns about) payload entities the domain does not declare; the buttons
+    # of every step must come through intact.
+    import warnings
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.message import Message as RasaMessage
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    chosen = {"business_type": "id_card", "booking_county": "固安县", "booking_date": "2026-12-03"}
+    steps = [
+        (b.ActionAskBusinessType(), {}),
+        (b.ActionAskBookingCounty(), {"business_type": "id_card"}),
+        (b.ActionAskBookingDate(), {"business_type": "id_card", "booking_county": "固安县"}),
+        (b.ActionAskBookingSlot(), chosen),
+        (b.ActionAskBookingSlot(), {**chosen, "booking_time_pref": "morning"}),
+    ]
+    payloads = []
+    for action, slots in steps:
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, tracker(slots=slots), {})
+        payloads += [x["payload"] for m in dispatcher.messages for x in m.get("buttons") or []]
+    assert len(payloads) > 10
+    for payload in payloads:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = YAMLStoryReader.unpack_regex_message(
+                RasaMessage(data={"text": payload}), domain
+            )
+        assert parsed.get("intent")["name"] == "inform"
+        expected = b.parse_payload(payload)
+        assert expected
+        assert {e["entity"]: e["value"] for e in parsed.get("entities")} == expected, payload
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
