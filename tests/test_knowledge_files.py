@@ -200,6 +200,7 @@ FACTS: dict[str, list[str]] = {
     "utter_faq/kinship_certificate": ["邮寄"],
     "utter_faq/death_certificate": ["邮寄"],
     "utter_faq/border_pass": ["居住登记", "邮寄"],
+    "utter_faq/move_out": ["迁入地", "一站式"],
     "utter_faq/other_hukou_business": ["户籍证明", "姓名变更", "户籍所在地派出所", "户口簿"],
     "utter_faq/delegation": ["60周岁", "残疾"],
     "utter_faq/birth_registration": ["出生医学证明", "户口簿", "身份证", "结婚证", "随父或随母"],
