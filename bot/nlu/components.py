@@ -1,7 +1,8 @@
-"""Custom Rasa NLU components: input normalisation and a spaCy EntityRuler extractor.
+"""Custom Rasa NLU components: input normalisation, a spaCy EntityRuler extractor, intent fixes.
 
-Both are registered with Rasa's default recipe and referenced from ``config.yml`` as
-``bot.nlu.components.TextNormalizer`` and ``bot.nlu.components.DomainEntityExtractor``.
+All are registered with Rasa's default recipe and referenced from ``config.yml`` as
+``bot.nlu.components.<Name>``: ``TextNormalizer``, ``DomainEntityExtractor``,
+``BareAnswerClassifier`` and ``MoveDirectionClassifier``.
 """
 
 from __future__ import annotations
@@ -219,4 +220,86 @@ class BareAnswerClassifier(GraphComponent):
                 ]
                 message.set("intent", intent, add_to_output=True)
                 message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+
+# "迁到香河", "落户到燕郊", "迁回廊坊": a Langfang place right after a direction word.
+_TOWARDS = re.compile(r"(?:到|往|去|进|入|回|来|落户|落在|落到)\s*$")
+_LANGFANG_DESTINATION = re.compile(
+    r"(?:迁|转|落户?|挪|搬)[^，。,.;；?？!！]{0,6}?(?:到|往|去|进|入|回|来)\s*廊坊"
+)
+MOVE_OUT_KEY = "faq/move_out"
+
+
+def _response_key(message: Message) -> str | None:
+    """The retrieval sub-intent the ResponseSelector chose (``faq/move_out``), if any."""
+    selector = message.get("response_selector") or {}
+    for name, output in selector.items():
+        if name == "all_retrieval_intents" or not isinstance(output, dict):
+            continue
+        key = (output.get("response") or {}).get("intent_response_key")
+        if key:
+            return str(key)
+    return None
+
+
+def names_langfang_destination(text: str, entities: List[Dict[str, Any]]) -> bool:
+    """Whether the hukou is moved *into* Langfang (``户口从北京迁到香河``, ``迁回廊坊``).
+
+    Args:
+        text: normalised message text.
+        entities: entities found in it (the ruler's ``county`` entities are Langfang units).
+
+    Returns:
+        True if a Langfang county (or 廊坊 itself) follows a direction word.
+    """
+    if _LANGFANG_DESTINATION.search(text):
+        return True
+    for entity in entities:
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) != "county" or ENTITY_ATTRIBUTE_START not in entity:
+            continue
+        if _TOWARDS.search(text[: entity[ENTITY_ATTRIBUTE_START]][-4:]):
+            return True
+    return False
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class MoveDirectionClassifier(GraphComponent):
+    """Turns a "move out" answer into ``ask_move_in`` when the destination is in Langfang.
+
+    DIET sees bags of character n-grams, not word order, so "户口从北京迁到香河" and
+    "户口从香河迁到北京" look alike to it. The direction is plain from the text: a Langfang
+    county (or 廊坊) after 到 / 往 / 回 … is a move *in*, which the move-in form handles.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MoveDirectionClassifier:
+        """Create the component (it has no state)."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Relabel move-out predictions whose destination is a Langfang unit."""
+        for message in messages:
+            text = message.get(TEXT)
+            intent = message.get("intent") or {}
+            if not isinstance(text, str) or intent.get("name") != "faq":
+                continue
+            if _response_key(message) != MOVE_OUT_KEY:
+                continue
+            if not names_langfang_destination(text, message.get(ENTITIES, []) or []):
+                continue
+            relabelled = {"name": "ask_move_in", "confidence": intent.get("confidence", 1.0)}
+            ranking = [relabelled] + [
+                r
+                for r in (message.get("intent_ranking") or [])
+                if r.get("name") not in ("ask_move_in", "faq")
+            ]
+            message.set("intent", relabelled, add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
         return messages

@@ -6,6 +6,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.components import (
     BareAnswerClassifier,
     DomainEntityExtractor,
+    MoveDirectionClassifier,
     TextNormalizer,
     is_bare_answer,
 )
@@ -73,3 +74,48 @@ def test_extractor_replaces_an_overlapping_entity_of_the_same_type():
     DomainEntityExtractor({"knowledge_dir": None}).process([message])
     counties = [e for e in message.get("entities") if e["entity"] == "county"]
     assert [(e["value"], e["start"], e["end"]) for e in counties] == [("固安县", 0, 3)]
+
+
+def _move_out_message(text: str) -> Message:
+    message = Message(data={"text": text})
+    DomainEntityExtractor({"knowledge_dir": None}).process([message])
+    message.set("intent", {"name": "faq", "confidence": 0.8})
+    message.set("intent_ranking", [{"name": "faq", "confidence": 0.8}])
+    message.set(
+        "response_selector",
+        {
+            "all_retrieval_intents": ["faq", "out_of_scope"],
+            "default": {"response": {"intent_response_key": "faq/move_out"}, "ranking": []},
+        },
+    )
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["户口从北京迁到香河", "从保定迁户口到固安要跑几趟", "户口想落户到燕郊", "户口迁回廊坊怎么办"],
+)
+def test_a_move_towards_langfang_is_a_move_in(text):
+    message = _move_out_message(text)
+    MoveDirectionClassifier().process([message])
+    assert message.get("intent")["name"] == "ask_move_in"
+    assert message.get("intent_ranking")[0]["name"] == "ask_move_in"
+
+
+@pytest.mark.parametrize(
+    "text", ["我想把户口迁到北京", "把我妈的户口从霸州迁到深圳我这里", "我在固安住，户口要迁走"]
+)
+def test_a_move_away_from_langfang_stays_a_move_out(text):
+    message = _move_out_message(text)
+    MoveDirectionClassifier().process([message])
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_other_answers_are_left_alone():
+    message = _move_out_message("户口从北京迁到香河")
+    message.set(
+        "response_selector",
+        {"default": {"response": {"intent_response_key": "faq/hukou_booklet_replace"}}},
+    )
+    MoveDirectionClassifier().process([message])
+    assert message.get("intent")["name"] == "faq"
