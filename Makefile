@@ -58,7 +58,7 @@ bench: install
 	$(PY) bench/run.py
 	$(PY) bench/bench_actions.py
 	$(PY) bench/bench_console.py
-	$(PY) bench/bench_console.py --postgres --out bench/results/console-postgres.md || \
+	$(PY) bench/bench_console.py --postgres || \
 		echo "PostgreSQL at 127.0.0.1:5432 not reachable: console benchmark on PostgreSQL skipped"
 
 ## Create a console account: make console-user NAME=admin ROLE=admin
