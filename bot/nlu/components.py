@@ -27,19 +27,15 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.evaluate import full_label
 from bot.nlu.normalize import normalize_text
 from bot.nlu.ruler import EntityRulerMatcher
 
 logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormalizer(GraphComponent):
-    """Normalises message text before tokenisation (full-width, traditional, emoji, case).
-
-    The normalisation is length-preserving (see :mod:`bot.nlu.normalize`), so entity offsets
-    in training data stay valid. It runs on training data and on every incoming message.
-    """
+class _Stateless(GraphComponent):
+    """A component without configuration or trained state."""
 
     @classmethod
     def create(
@@ -48,9 +44,36 @@ class TextNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> TextNormalizer:
+    ) -> GraphComponent:
         """Create the component (it has no state)."""
         return cls()
+
+
+def _relabel(message: Message, name: str, confidence: float, replaces: tuple[str, ...]) -> None:
+    """Set the message's intent to ``name`` and put it first in the ranking.
+
+    Args:
+        message: the message to relabel.
+        name: the new intent.
+        confidence: its confidence.
+        replaces: intents dropped from the ranking (besides ``name`` itself).
+    """
+    intent = {"name": name, "confidence": confidence}
+    dropped = {name, *replaces}
+    ranking = [intent] + [
+        r for r in (message.get("intent_ranking") or []) if r.get("name") not in dropped
+    ]
+    message.set("intent", intent, add_to_output=True)
+    message.set("intent_ranking", ranking, add_to_output=True)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class TextNormalizer(_Stateless):
+    """Normalises message text before tokenisation (full-width, traditional, emoji, case).
+
+    The normalisation is length-preserving (see :mod:`bot.nlu.normalize`), so entity offsets
+    in training data stay valid. It runs on training data and on every incoming message.
+    """
 
     @staticmethod
     def _normalize(message: Message) -> None:
@@ -189,23 +212,12 @@ def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class BareAnswerClassifier(GraphComponent):
+class BareAnswerClassifier(_Stateless):
     """Labels bare form answers (``三河市``, ``下周三上午``, ``5678``) as ``inform``.
 
     Runs after the FallbackClassifier: a two-character county name carries too little text
     for DIET to be confident, but it is unambiguous as an answer to the question just asked.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> BareAnswerClassifier:
-        """Create the component (it has no state)."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Override the intent of bare answers with ``inform`` (confidence 1.0)."""
@@ -214,12 +226,7 @@ class BareAnswerClassifier(GraphComponent):
             if not isinstance(text, str) or text.startswith("/"):
                 continue
             if is_bare_answer(text, message.get(ENTITIES, []) or []):
-                intent = {"name": "inform", "confidence": 1.0}
-                ranking = [intent] + [
-                    r for r in (message.get("intent_ranking") or []) if r.get("name") != "inform"
-                ]
-                message.set("intent", intent, add_to_output=True)
-                message.set("intent_ranking", ranking, add_to_output=True)
+                _relabel(message, "inform", 1.0, replaces=())
         return messages
 
 
@@ -229,18 +236,6 @@ _LANGFANG_DESTINATION = re.compile(
     r"(?:迁|转|落户?|挪|搬)[^，。,.;；?？!！]{0,6}?(?:到|往|去|进|入|回|来)\s*廊坊"
 )
 MOVE_OUT_KEY = "faq/move_out"
-
-
-def _response_key(message: Message) -> str | None:
-    """The retrieval sub-intent the ResponseSelector chose (``faq/move_out``), if any."""
-    selector = message.get("response_selector") or {}
-    for name, output in selector.items():
-        if name == "all_retrieval_intents" or not isinstance(output, dict):
-            continue
-        key = (output.get("response") or {}).get("intent_response_key")
-        if key:
-            return str(key)
-    return None
 
 
 def names_langfang_destination(text: str, entities: List[Dict[str, Any]]) -> bool:
@@ -264,24 +259,13 @@ def names_langfang_destination(text: str, entities: List[Dict[str, Any]]) -> boo
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class MoveDirectionClassifier(GraphComponent):
+class MoveDirectionClassifier(_Stateless):
     """Turns a "move out" answer into ``ask_move_in`` when the destination is in Langfang.
 
     DIET sees bags of character n-grams, not word order, so "户口从北京迁到香河" and
     "户口从香河迁到北京" look alike to it. The direction is plain from the text: a Langfang
     county (or 廊坊) after 到 / 往 / 回 … is a move *in*, which the move-in form handles.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> MoveDirectionClassifier:
-        """Create the component (it has no state)."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Relabel move-out predictions whose destination is a Langfang unit."""
@@ -290,16 +274,10 @@ class MoveDirectionClassifier(GraphComponent):
             intent = message.get("intent") or {}
             if not isinstance(text, str) or intent.get("name") != "faq":
                 continue
-            if _response_key(message) != MOVE_OUT_KEY:
+            parse = {"intent": intent, "response_selector": message.get("response_selector")}
+            label, confidence = full_label(parse)
+            if label != MOVE_OUT_KEY:
                 continue
-            if not names_langfang_destination(text, message.get(ENTITIES, []) or []):
-                continue
-            relabelled = {"name": "ask_move_in", "confidence": intent.get("confidence", 1.0)}
-            ranking = [relabelled] + [
-                r
-                for r in (message.get("intent_ranking") or [])
-                if r.get("name") not in ("ask_move_in", "faq")
-            ]
-            message.set("intent", relabelled, add_to_output=True)
-            message.set("intent_ranking", ranking, add_to_output=True)
+            if names_langfang_destination(text, message.get(ENTITIES, []) or []):
+                _relabel(message, "ask_move_in", confidence, replaces=("faq",))
         return messages

@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.training_data.message import Message as RasaMessage
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, update
 
@@ -321,12 +325,6 @@ async def test_ask_date_offers_only_free_working_days_as_buttons(db: str) -> Non
 async def test_every_booking_button_is_understood_by_rasa_with_its_entity(db: str) -> None:
     # Rasa drops (and warns about) payload entities the domain does not declare; the buttons
     # of every step must come through intact.
-    import warnings
-
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-    from rasa.shared.nlu.training_data.message import Message as RasaMessage
-
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     chosen = {"business_type": "id_card", "booking_county": "固安县", "booking_date": "2026-12-03"}
     steps = [
