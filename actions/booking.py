@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 
 from actions.dates import format_day, half_day_of, now_local, parse_datetime, parse_time
 from actions.db import DatabaseUnavailable, run_db
-from actions.validation import parse_phone, phone_problem
+from actions.validation import phone_problem
 from bot.db.crypto import hash_phone
 from bot.db.queries import booking as q
-from bot.privacy import mask_phone
+from bot.numbers import mask_phone, parse_phone
 
 logger = logging.getLogger(__name__)
 

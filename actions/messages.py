@@ -22,9 +22,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
 from actions.slots import ClearSlotsAction
-from actions.validation import normalise, parse_phone, phone_problem
+from actions.validation import normalise, phone_problem
 from bot.db.queries.messages import MAX_TEXT_LENGTH, SavedMessage, save_message
-from bot.privacy import mask_phone, mask_text
+from bot.numbers import mask_phone, mask_text, parse_phone
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.numbers import digit_groups, parse_phone
+
 # ----------------------------------------------------------------------------- text helpers
 
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -103,29 +105,11 @@ def case_number_problem(text: str | None) -> str | None:
 
 
 # ----------------------------------------------------------------------------- phones
-
-PHONE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
-_LAST4_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+# Phone numbers are read by bot.numbers, the module that also masks them.
 
 
-def _digits_only(text: str) -> str:
-    """Normalise and remove separators inside digit runs (``138 1234 5678`` -> one run)."""
-    value = normalise(text)
-    return re.sub(r"(?<=\d)[\s\-]+(?=\d)", "", value)
-
-
-def parse_phone(text: str | None) -> str | None:
-    """Find a mainland mobile number (``1[3-9]`` + 9 digits) in free text.
-
-    Args:
-        text: what the user typed (spaces, dashes, +86 and full-width digits tolerated).
-
-    Returns:
-        The 11-digit number or ``None``.
-
-    """
-    match = PHONE_RE.search(_digits_only(text or ""))
-    return match.group(1) if match else None
+def _digit_count(text: str | None) -> int:
+    return sum(len(group) for group in digit_groups(text))
 
 
 def phone_problem(text: str | None) -> str:
@@ -138,18 +122,19 @@ def phone_problem(text: str | None) -> str:
         A reason in Chinese (never echoing the digits).
 
     """
-    digits = re.sub(r"\D", "", _digits_only(text or ""))
-    if not digits:
+    count = _digit_count(text)
+    if not count:
         return "请输入11位手机号码，方便民警给您回电。"
-    if len(digits) != 11:
-        return f"手机号码应为11位数字，您输入的是{len(digits)}位，请核对后重新输入。"
+    if count != 11:
+        return f"手机号码应为11位数字，您输入的是{count}位，请核对后重新输入。"
     return "手机号码格式不正确（应以13-19开头），请核对后重新输入。"
 
 
 def parse_last4(text: str | None) -> str | None:
     """Find the second factor: the last 4 digits of the phone number on file.
 
-    A full mobile number is accepted too (its last 4 digits are used).
+    A full mobile number is accepted too (its last 4 digits are used); a case number in the
+    same message is skipped.
 
     Args:
         text: what the user typed.
@@ -159,13 +144,11 @@ def parse_last4(text: str | None) -> str | None:
 
     """
     value = _WHOLE_CASE_RE.sub(" ", normalise(text or "").upper())
-    value = _digits_only(value)
-    value = _CASE_RE.sub(" ", value)
-    phone = PHONE_RE.search(value)
+    value = _CASE_RE.sub(" ", _compact(value))
+    phone = parse_phone(value)
     if phone:
-        return phone.group(1)[-4:]
-    match = _LAST4_RE.search(value)
-    return match.group(1) if match else None
+        return phone[-4:]
+    return next((group for group in digit_groups(value) if len(group) == 4), None)
 
 
 def last4_problem(text: str | None) -> str:
@@ -178,10 +161,10 @@ def last4_problem(text: str | None) -> str:
         A reason in Chinese.
 
     """
-    digits = re.sub(r"\D", "", _digits_only(text or ""))
-    if not digits:
+    count = _digit_count(text)
+    if not count:
         return "请输入办理时预留手机号码的后4位数字。"
-    return f"请输入4位数字（手机号码后4位），您输入的是{len(digits)}位。"
+    return f"请输入4位数字（手机号码后4位），您输入的是{count}位。"
 
 
 # ----------------------------------------------------------------------------- names

@@ -20,32 +20,26 @@ import functools
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from bot.db.session import PROJECT_ROOT
-
-_NON_DIGITS = re.compile(r"\D")
-_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+from bot.numbers import digit_groups, parse_phone
 
 
 def normalise_phone(phone: str) -> str:
-    """Reduce a phone number to its 11 digits (drops spaces, dashes and a +86 prefix).
+    """Reduce a phone number to its 11 digits, however it was written (see :mod:`bot.numbers`).
 
     Args:
         phone: the number as typed.
 
     Returns:
-        The digits only; an 86 country prefix on a 13-digit value is removed.
+        The 11 digits of the mobile number, or all the digits when it is not one.
 
     """
-    digits = _NON_DIGITS.sub("", phone.translate(_FULLWIDTH))
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
+    return parse_phone(phone) or "".join(digit_groups(phone))
 
 
 @functools.lru_cache(maxsize=1)

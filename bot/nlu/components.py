@@ -30,6 +30,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.evaluate import full_label
 from bot.nlu.normalize import normalize_text
 from bot.nlu.ruler import EntityRulerMatcher
+from bot.numbers import iter_phones
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +176,7 @@ _DATE_PART = (
     r"上午|下午|中午|晚上|早上|[\d一二两三四五六七八九十]+\s*[点:：]\s*[半\d]*\s*分?)"
 )
 BARE_ANSWER_RE = re.compile(
-    rf"^{_FILLER}(?:{_DATE_PART}{_FILLER})+$|^{_FILLER}(?:\d{{4}}|sl\s?\d{{12}}(?:[\s,，、]*\d{{4}})?"
-    rf"|1[3-9]\d{{9}})"
+    rf"^{_FILLER}(?:{_DATE_PART}{_FILLER})+$|^{_FILLER}(?:\d{{4}}|sl\s?\d{{12}}(?:[\s,，、]*\d{{4}})?)"
     rf"{_FILLER}$",
     re.IGNORECASE,
 )
@@ -202,7 +202,7 @@ def is_bare_answer(text: str, entities: List[Dict[str, Any]]) -> bool:
         (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
         for e in entities
         if e.get(ENTITY_ATTRIBUTE_TYPE) in BARE_ENTITY_TYPES and ENTITY_ATTRIBUTE_START in e
-    ]
+    ] + [(phone.start, phone.end) for phone in iter_phones(text)]
     if not spans:
         return False
     rest = "".join(

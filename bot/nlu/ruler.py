@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlu.normalize import normalize_text
+from bot.numbers import iter_phones
 
 # Fixed vocabularies (canonical value -> surface forms). Counties and move-in situations come
 # from data/knowledge/ so officers can extend them without touching code.
@@ -41,7 +42,6 @@ GENDERS: dict[str, list[str]] = {
 CASE_NUMBER_RE = re.compile(
     r"(?<![a-z0-9])sl\s?(\d{12}(?![0-9])|\d[\d\s]{10,16}\d(?![0-9]))", re.IGNORECASE
 )
-PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @dataclass
@@ -145,9 +145,9 @@ class EntityRulerMatcher:
         for match in CASE_NUMBER_RE.finditer(normalized):
             digits = re.sub(r"\s", "", match.group(1))
             if len(digits) == 12:
-                entities.append(_regex_entity("case_number", f"SL{digits}", match))
-        for match in PHONE_RE.finditer(normalized):
-            entities.append(_regex_entity("phone_number", match.group(0), match))
+                entities.append(_entity("case_number", f"SL{digits}", match.start(), match.end()))
+        for phone in iter_phones(normalized):
+            entities.append(_entity("phone_number", phone.value, phone.start, phone.end))
         # A bare 男/女 inside a longer word (男朋友, 妇女) is not a gender answer, and an alias
         # inside a longer word ("大城市", "没有房") is not the county or situation.
         from bot.knowledge import is_false_friend
@@ -160,12 +160,12 @@ class EntityRulerMatcher:
         ]
 
 
-def _regex_entity(label: str, value: str, match: re.Match[str]) -> dict[str, Any]:
+def _entity(label: str, value: str, start: int, end: int) -> dict[str, Any]:
     return {
         "entity": label,
         "value": value,
-        "start": match.start(),
-        "end": match.end(),
+        "start": start,
+        "end": end,
         "confidence_entity": 1.0,
     }
 
