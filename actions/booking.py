@@ -37,17 +37,19 @@ from sqlalchemy.orm import Session
 
 from actions.dates import format_day, half_day_of, now_local, parse_datetime, parse_time
 from actions.db import DatabaseUnavailable, run_db
-from actions.validation import phone_problem
-from bot.db.crypto import hash_phone
+from actions.validation import client_key, format_wait, phone_problem
+from bot.db.crypto import hash_phone, hash_value
 from bot.db.queries import booking as q
+from bot.db.queries import throttle
+from bot.db.queries.audit import record_lookup
 from bot.numbers import mask_phone, parse_phone
 
 logger = logging.getLogger(__name__)
 
 REQUESTED_SLOT = "requested_slot"
+LOOKUP_KIND = "booking"
 BUSY_RESPONSE = "utter_service_unavailable"
 #: Failed code+phone lookups allowed per conversation before the assistant stops trying.
-MAX_FAILED_LOOKUPS = 5
 #: How many days / time slots are offered as buttons.
 MAX_DAY_BUTTONS = 6
 MAX_SLOT_BUTTONS = 12
@@ -61,6 +63,12 @@ BOOKING_FORM_SLOTS = [
     "booker_phone",
 ]
 LOOKUP_FORM_SLOTS = ["booking_code", "booker_phone"]
+#: The only slots a button payload may carry (what the booking buttons offer).
+PAYLOAD_SLOTS = frozenset(
+    {"business_type", "booking_county", "county", "booking_date", "booking_slot"}
+)
+#: Slots validated from the citizen's own words only, never taken as given.
+PERSONAL_SLOTS = frozenset({"booker_name", "booker_phone", "booking_code"})
 RESCHEDULE_FORM_SLOTS = ["booking_code", "booker_phone", "booking_date", "booking_slot"]
 
 #: Display names of the business types (the database's names win when available).
@@ -114,7 +122,6 @@ _CORRECTION_RE = re.compile(r"改|换|不是|错了|应该是|重新|更正|还�
 _PAYLOAD_RE = re.compile(r"^/(?P<intent>[A-Za-z_]+)(?:@[\d.]+)?(?P<entities>\{.*\})?\s*$", re.S)
 _CODE_RE = re.compile(r"(?<![A-Z0-9])YY([A-Z0-9]{6})(?![A-Z0-9])")
 _NAME_RE = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{1,14}$")
-_MASKED_NAME_RE = re.compile(r"^[\u4e00-\u9fff]\*{1,14}$")
 _NAME_PREFIX_RE = re.compile(r"^(?:我叫|我是|本人|姓名是?|名字是?|预约人是?|叫)[:：]?")
 _NOT_NAMES = frozenset({"不知道", "不想说", "没有", "随便", "你好", "是的", "好的", "不用", "不要"})
 
@@ -181,19 +188,6 @@ def parse_payload(text: str) -> dict[str, Any] | None:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def find_phone(text: str) -> str | None:
-    """Find a mainland mobile number in free text (full-width digits, spaces, dashes, +86).
-
-    Args:
-        text: the user's text.
-
-    Returns:
-        The 11 digits, or None.
-
-    """
-    return parse_phone(text)
 
 
 def find_booking_code(text: str) -> str | None:
@@ -342,7 +336,9 @@ def extract_candidates(
         return {}
     candidates: dict[str, Any] = {}
     if message.payload is not None:
-        values = dict(message.payload)
+        # A payload carries only what the bot's buttons offer (the channel lets through only
+        # payloads it offered); personal slots and codes are always read from typed text.
+        values = {k: v for k, v in message.payload.items() if k in PAYLOAD_SLOTS}
         if "county" in values and "booking_county" not in values:
             values["booking_county"] = values["county"]
         for slot in form_slots:
@@ -379,7 +375,7 @@ def extract_candidates(
     code = find_booking_code(text)
     if code:
         candidates["booking_code"] = code
-    phone = find_phone(text)
+    phone = parse_phone(text)
     if phone:
         candidates["booker_phone"] = phone
 
@@ -657,32 +653,24 @@ def validate_personal(candidates: dict[str, Any], result: TurnResult) -> None:
 
     """
     if "booker_name" in candidates:
-        raw = str(candidates["booker_name"])
-        if _MASKED_NAME_RE.match(raw):
-            result.set("booker_name", raw)  # already validated and masked earlier
+        name = clean_name(str(candidates["booker_name"]))
+        if name is None:
+            result.say("请输入预约人的真实姓名（与身份证一致，2-15个汉字）。")
+            result.set("booker_name", None)
         else:
-            name = clean_name(raw)
-            if name is None:
-                result.say("请输入预约人的真实姓名（与身份证一致，2-15个汉字）。")
-                result.set("booker_name", None)
-            else:
-                result.set("booker_name", mask_name(name))
+            result.set("booker_name", mask_name(name))
     if "booker_phone" in candidates:
-        raw_phone = candidates["booker_phone"]
-        if _is_phone_value(raw_phone):
-            result.set("booker_phone", raw_phone)
+        raw_phone = str(candidates["booker_phone"])
+        phone = parse_phone(raw_phone)
+        if phone is None:
+            result.say(phone_problem(raw_phone))
+            result.set("booker_phone", None)
         else:
-            phone = find_phone(str(raw_phone))
-            if phone is None:
-                digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", str(raw_phone)))
-                result.say(phone_problem(str(raw_phone)) if digits else "请输入11位手机号码。")
-                result.set("booker_phone", None)
-            else:
-                result.set("booker_phone", phone_value(phone))
+            result.set("booker_phone", phone_value(phone))
 
 
 def _slot_state(tracker: Tracker, slots: list[str]) -> dict[str, Any]:
-    names = set(slots) | {"business_type", "booking_county", "booking_time_pref", "failed_lookups"}
+    names = set(slots) | {"business_type", "booking_county", "booking_time_pref"}
     return {name: tracker.get_slot(name) for name in names}
 
 
@@ -736,7 +724,13 @@ def message_is_fresh(tracker: Tracker) -> bool:
 
 def _candidates(tracker: Tracker, form_slots: list[str], when: dt.datetime) -> dict[str, Any]:
     """Prefilled/extracted values given by Rasa plus what the latest message says."""
-    given = {k: v for k, v in tracker.slots_to_validate().items() if k in form_slots}
+    # Values set earlier in this turn by the server (never personal ones: those are only
+    # ever read from what the citizen typed, below).
+    given = {
+        k: v
+        for k, v in tracker.slots_to_validate().items()
+        if k in form_slots and k not in PERSONAL_SLOTS
+    }
     requested = tracker.get_slot(REQUESTED_SLOT)
     if tracker.active_loop_name is None or requested not in form_slots:
         requested = None
@@ -1165,17 +1159,24 @@ class ActionBookSlot(Action):
 
 
 def check_code_and_phone(
-    session: Session, candidates: dict[str, Any], state: dict[str, Any]
+    session: Session,
+    candidates: dict[str, Any],
+    state: dict[str, Any],
+    conversation_id: str,
+    client: str | None,
 ) -> TurnResult:
     """Validate the code and phone of a lookup form; when both are known, look them up.
 
-    A wrong code and a wrong phone get the same answer; after :data:`MAX_FAILED_LOOKUPS`
-    failures in a conversation the form stops.
+    A wrong code and a wrong phone get the same answer. Attempts are limited in the database
+    (:mod:`bot.db.queries.throttle`): per conversation, per client and per booking code, so
+    ``/restart``, a new session or a server restart does not reset them.
 
     Args:
         session: open session.
         candidates: raw values.
-        state: current slot values (incl. ``failed_lookups``).
+        state: current slot values.
+        conversation_id: the Rasa sender id.
+        client: keyed hash of the caller's IP (from the channel), if any.
 
     Returns:
         The turn result (sets ``business_type``/``booking_county`` of a found booking, for
@@ -1183,13 +1184,6 @@ def check_code_and_phone(
 
     """
     result = TurnResult(state=dict(state))
-    failed = int(float(state.get("failed_lookups") or 0))
-    if failed >= MAX_FAILED_LOOKUPS:
-        result.say("查询失败次数过多，请稍后再试，或携带身份证件到户籍窗口咨询。")
-        result.set("booking_code", None)
-        result.set("booker_phone", None)
-        result.stop_form = True
-        return result
     if "booking_code" in candidates:
         code = find_booking_code(str(candidates["booking_code"]))
         if code is None:
@@ -1197,27 +1191,45 @@ def check_code_and_phone(
         result.set("booking_code", code)
     validate_personal({k: v for k, v in candidates.items() if k == "booker_phone"}, result)
     code, phone = result.state.get("booking_code"), result.state.get("booker_phone")
-    if (
-        code
-        and isinstance(phone, dict)
-        and _is_phone_value(phone)
-        and ("booking_code" in candidates or "booker_phone" in candidates)
-    ):
-        view = q.find_booking(session, code, phone["hash"])
-        if view is None:
-            failed += 1
-            result.set("failed_lookups", float(failed))
-            result.set("booking_code", None)
-            result.set("booker_phone", None)
-            if failed >= MAX_FAILED_LOOKUPS:
-                result.say("查询失败次数过多，请稍后再试，或携带身份证件到户籍窗口咨询。")
-                result.stop_form = True
-            else:
-                result.say("没有找到与这个手机号对应的预约，请核对预约码和手机号后重新输入。")
-        else:
-            result.set("business_type", view.business_code)
-            result.set("booking_county", view.county)
+    if not (code and isinstance(phone, dict) and "booker_phone" in result.updates):
+        return result
+    subject = hash_value(code, "booking")
+    verdict = throttle.check(
+        session, LOOKUP_KIND, throttle.BOOKING_LIMITS, conversation_id, client, subject
+    )
+
+    def audit(outcome: str) -> None:
+        record_lookup(
+            session, LOOKUP_KIND, conversation_id, outcome, mask_code(code), subject,
+            client_key=client,
+        )  # fmt: skip
+
+    if not verdict.allowed:
+        audit("throttled")
+        result.say(
+            f"查询失败次数较多，为保护个人信息安全，请{format_wait(verdict.wait_seconds)}后再试，"
+            "或携带身份证件到户籍窗口咨询。"
+        )
+        result.set("booking_code", None)
+        result.set("booker_phone", None)
+        result.stop_form = True
+        return result
+    view = q.find_booking(session, code, phone["hash"])
+    if view is None:
+        audit("not_found")
+        result.set("booking_code", None)
+        result.set("booker_phone", None)
+        result.say("没有找到与这个手机号对应的预约，请核对预约码和手机号后重新输入。")
+    else:
+        audit("ok")
+        result.set("business_type", view.business_code)
+        result.set("booking_county", view.county)
     return result
+
+
+def mask_code(code: str) -> str:
+    """Mask a booking code for the audit (``YY7K****``)."""
+    return f"{code[:4]}****"
 
 
 class _ValidateLookupForm(FormValidationAction):
@@ -1242,7 +1254,13 @@ class _ValidateLookupForm(FormValidationAction):
         try:
             result = TurnResult(state=dict(state))
             if lookup_candidates:
-                result = await run_db(check_code_and_phone, lookup_candidates, state)
+                result = await run_db(
+                    check_code_and_phone,
+                    lookup_candidates,
+                    state,
+                    tracker.sender_id,
+                    client_key(tracker),
+                )
             booking_candidates = {
                 k: v for k, v in candidates.items() if k in ("booking_date", "booking_slot")
             }

@@ -25,12 +25,15 @@ from actions.slots import ClearSlotsAction
 from actions.validation import (
     CASE_NUMBER_EXAMPLE,
     case_number_problem,
+    client_key,
+    format_wait,
     last4_problem,
     parse_case_number,
     parse_last4,
 )
 from bot.db.models import BUSINESS_TYPES
 from bot.db.queries.cases import CaseLookup, CaseView, lookup_case, mask_case_number
+from bot.numbers import parse_phone
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +48,9 @@ STAGE_LABELS: dict[str, str] = {
     "completed": "已办结",
 }
 
-FAILED_REPLY = (
-    "没有查到与该受理编号和手机号后4位相符的办件。请核对后重新输入，还可以尝试{left}次。\n"
-    "受理编号在受理回执上，或在“廊坊e户政”小程序“我的办件”中查看；不想查了可以说“算了”。"
-)
-FAILED_LAST_REPLY = (
-    "没有查到与该受理编号和手机号后4位相符的办件。查询失败次数已达上限，"
-    "为保护个人信息安全，请{minutes}分钟后再试。需要帮助可以说“留言”，户籍民警会联系您。"
-)
-LOCKED_REPLY = (
-    "查询失败次数过多，为保护个人信息安全，请{minutes}分钟后再试。"
-    "需要帮助可以说“留言”，户籍民警会联系您。"
-)
 SERVICE_UNAVAILABLE = "utter_service_unavailable"
+#: Set (by the lookup only) when a case had many failures: its form then asks for the full number.
+FULL_PHONE_SLOT = "case_full_phone_required"
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
@@ -139,25 +132,6 @@ def format_case_reply(case: CaseView) -> str:
     return "\n".join(lines)
 
 
-def format_lookup_reply(result: CaseLookup) -> str:
-    """Build the reply for any lookup outcome (the same text for unknown case and wrong factor).
-
-    Args:
-        result: the lookup outcome.
-
-    Returns:
-        The reply text.
-
-    """
-    if result.status == "ok" and result.case is not None:
-        return format_case_reply(result.case)
-    if result.status == "locked":
-        return LOCKED_REPLY.format(minutes=result.retry_after_minutes)
-    if result.attempts_left <= 0:
-        return FAILED_LAST_REPLY.format(minutes=result.retry_after_minutes or 15)
-    return FAILED_REPLY.format(left=result.attempts_left)
-
-
 def _latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
@@ -204,7 +178,7 @@ class ValidateCaseStatusForm(FormValidationAction):
         updates: dict[str, Any] = {"case_number": number}
         text = _latest_text(tracker)
         if parse_case_number(text) == number and not tracker.get_slot("phone_last4"):
-            factor = parse_last4(text)
+            factor = parse_phone(text) or parse_last4(text)
             if factor:
                 updates["phone_last4"] = factor
         logger.info("case status: case number %s accepted", mask_case_number(number))
@@ -217,7 +191,7 @@ class ValidateCaseStatusForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Accept exactly 4 digits (a full mobile number is reduced to its last 4).
+        """Accept 4 digits, or a full mobile number (needed when a case had many failures).
 
         Args:
             slot_value: the raw text.
@@ -226,13 +200,14 @@ class ValidateCaseStatusForm(FormValidationAction):
             domain: the domain.
 
         Returns:
-            Slot updates (never the full phone number).
+            Slot updates. A full phone number is kept for this turn's lookup only (the
+            tracker store masks it, the lookup clears it).
 
         """
         if slot_value is None:  # cleared by the previous lookup: nothing typed to judge
             return {"phone_last4": None}
         raw = str(slot_value)
-        factor = parse_last4(raw)
+        factor = parse_phone(raw) or parse_last4(raw)
         number = parse_case_number(raw)
         if factor is None:
             if number:  # "不对，编号是SL…": a corrected case number; the form asks again
@@ -266,40 +241,46 @@ class ActionCaseStatus(Action):
             domain: the domain.
 
         Returns:
-            Slot events: the case number and factor cleared, ``failed_lookups`` updated.
+            Slot events: the case number and factor cleared, and the full-phone step-up flag.
 
         """
         number = parse_case_number(str(tracker.get_slot("case_number") or ""))
-        factor = parse_last4(str(tracker.get_slot("phone_last4") or ""))
+        raw_factor = str(tracker.get_slot("phone_last4") or "")
+        factor = parse_phone(raw_factor) or parse_last4(raw_factor)
         clear: list[EventType] = [SlotSet("case_number", None), SlotSet("phone_last4", None)]
         if number is None or factor is None:
-            dispatcher.utter_message(text="请提供受理编号和手机号后4位，我来帮您查询办理进度。")
+            dispatcher.utter_message(response="utter_case_lookup_needs_both")
             return clear
         try:
-            result = await run_db(lookup_case, tracker.sender_id, number, factor)
+            result = await run_db(
+                lookup_case, tracker.sender_id, number, factor, client_key(tracker)
+            )
         except DatabaseUnavailable:
             dispatcher.utter_message(response=SERVICE_UNAVAILABLE)
             return clear
         logger.info("case status %s: %s", mask_case_number(number), result.status)
-        failed = float(tracker.get_slot("failed_lookups") or 0)
-        if result.status == "failed":
-            failed += 1
-        dispatcher.utter_message(text=format_lookup_reply(result), **_buttons(result))
-        events: list[EventType] = [*clear, SlotSet("failed_lookups", failed)]
-        if result.status == "failed" and result.attempts_left > 0:
-            # Citizens simply type the number again: ask for it right away.
-            events.append(FollowupAction("case_status_form"))
-        return events
+        if result.status == "ok" and result.case is not None:
+            dispatcher.utter_message(text=format_case_reply(result.case), **_buttons(result))
+            return [*clear, SlotSet(FULL_PHONE_SLOT, None)]
+        if result.status == "wait":
+            dispatcher.utter_message(
+                response="utter_case_lookup_wait", wait=format_wait(result.wait_seconds)
+            )
+            return [*clear, SlotSet(FULL_PHONE_SLOT, None)]
+        # Failed, or the case needs the full phone number: keep the case number and ask for
+        # the factor again (a corrected case number is accepted at that question too).
+        keep = [SlotSet("phone_last4", None), FollowupAction("case_status_form")]
+        if result.status == "full_phone":
+            dispatcher.utter_message(response="utter_case_lookup_full_phone")
+            return [*keep, SlotSet(FULL_PHONE_SLOT, True)]
+        dispatcher.utter_message(response="utter_case_lookup_failed", case_number=number)
+        return keep
 
 
 def _buttons(result: CaseLookup) -> dict[str, Any]:
-    if result.status == "ok" and result.case is not None:
-        if result.case.stage == "pre_review_passed":
-            return {"buttons": [{"title": "预约窗口办理", "payload": "/book_appointment"}]}
-        return {}
-    if result.status == "failed" and result.attempts_left > 0:
-        return {}  # the form asks for the case number again straight away
-    return {"buttons": [{"title": "留言给民警", "payload": "/leave_message"}]}
+    if result.case is not None and result.case.stage == "pre_review_passed":
+        return {"buttons": [{"title": "预约窗口办理", "payload": "/book_appointment"}]}
+    return {}
 
 
 class ActionClearCaseSlots(ClearSlotsAction):
@@ -309,4 +290,4 @@ class ActionClearCaseSlots(ClearSlotsAction):
         """Name of the action in the domain."""
         return "action_clear_case_slots"
 
-    slots = ("case_number", "phone_last4")
+    slots = ("case_number", "phone_last4", FULL_PHONE_SLOT)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from bot.numbers import digit_groups, parse_phone
 
@@ -165,6 +166,33 @@ def last4_problem(text: str | None) -> str:
     if not count:
         return "请输入办理时预留手机号码的后4位数字。"
     return f"请输入4位数字（手机号码后4位），您输入的是{count}位。"
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def format_wait(seconds: int) -> str:
+    """Say a wait in minutes or seconds (``30秒``, ``2分钟``)."""
+    if seconds < 60:
+        return f"{max(1, seconds)}秒"
+    return f"{-(-seconds // 60)}分钟"
+
+
+def client_key(tracker: Any) -> str | None:
+    """The keyed hash of the caller's IP that the channel put in the latest message's metadata.
+
+    Args:
+        tracker: the conversation (a rasa_sdk ``Tracker``).
+
+    Returns:
+        The key, or ``None`` when the channel gave none (e.g. trusted REST callers).
+    """
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            key = metadata.get("client_key") if isinstance(metadata, dict) else None
+            return key if isinstance(key, str) and 0 < len(key) <= 64 else None
+    return None
 
 
 # ----------------------------------------------------------------------------- names

@@ -54,7 +54,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.privacy import mask_data, mask_text
+from bot.channels.guard import (
+    InputError,
+    check_text,
+    clean_text,
+    parse_json_object,
+)
+from bot.numbers import mask_data, mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +83,6 @@ FALLBACK_TEXT = "系统繁忙，请稍后再试。您也可以点击“转人工
 _TOKEN_VERSION = "v1"
 _CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _STATIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
-_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTENT_TYPES = {
     "js": "application/javascript; charset=utf-8",
     "css": "text/css; charset=utf-8",
@@ -100,26 +105,8 @@ _PAGE_HEADERS = {
 # Errors
 
 
-class ApiError(Exception):
-    """A client error reported as JSON ``{"error": code, "message": 中文}``.
-
-    Args:
-        status: HTTP status (4xx, or 503 when a dependency is unavailable).
-        code: a stable machine-readable code, e.g. ``message_too_long``.
-        message: the Chinese explanation shown to the user.
-
-    """
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        """Create the error."""
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def to_response(self) -> HTTPResponse:
-        """Render the error as a JSON response."""
-        return error_response(self.status, self.code, self.message)
+#: Client errors: ``{"error": code, "message": 中文}`` with a 4xx status (see bot.channels.guard).
+ApiError = InputError
 
 
 def error_response(status: int, code: str, message: str) -> HTTPResponse:
@@ -267,7 +254,7 @@ class IncomingMessage:
 
 
 def parse_json_body(content_type: str | None, body: bytes | None) -> dict[str, Any]:
-    """Parse a JSON object body, enforcing the content type and a size limit.
+    """Parse a JSON object body (content type, size and depth checked by the guard).
 
     Args:
         content_type: the request's ``Content-Type`` header.
@@ -277,29 +264,10 @@ def parse_json_body(content_type: str | None, body: bytes | None) -> dict[str, A
         The decoded JSON object.
 
     Raises:
-        ApiError: 415 for a wrong content type, 413 for an oversized body, 400 for anything
-            that is not a JSON object.
+        ApiError: 415 wrong content type, 413 oversized body, 400 not a JSON object.
 
     """
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise ApiError(415, "unsupported_media_type", "请求格式不正确：请使用 application/json。")
-    raw = body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", "请求内容过大。")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "invalid_json", "请求内容不是有效的 JSON。") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "请求内容应为 JSON 对象。")
-    return data
-
-
-def _clean_text(value: str) -> str:
-    """Drop control characters and lone surrogates (which cannot be stored or sent back)."""
-    value = value.encode("utf-8", "ignore").decode("utf-8")
-    return _CONTROL_CHARS_RE.sub("", value)
+    return parse_json_object(content_type, body, max_bytes=MAX_BODY_BYTES)
 
 
 def validate_message(data: dict[str, Any], max_chars: int) -> IncomingMessage:
@@ -316,20 +284,11 @@ def validate_message(data: dict[str, Any], max_chars: int) -> IncomingMessage:
         ApiError: 400 for a missing, empty, non-text or too long message.
 
     """
-    raw = data.get("message")
-    if raw is None:
-        raise ApiError(400, "missing_message", "缺少消息内容（message）。")
-    if not isinstance(raw, str):
-        raise ApiError(400, "invalid_message", "消息内容必须是文字。")
-    text = _clean_text(raw).strip()
-    if not text:
-        raise ApiError(400, "empty_message", "消息不能为空，请输入您的问题。")
-    if len(text) > max_chars:
-        raise ApiError(400, "message_too_long", f"消息太长了，请控制在{max_chars}字以内。")
+    text = check_text(data.get("message"), max_chars)
     title = data.get("title")
     clean_title: str | None = None
     if isinstance(title, str):
-        clean_title = _clean_text(title).strip()[:MAX_TITLE_CHARS] or None
+        clean_title = clean_text(title)[:MAX_TITLE_CHARS] or None
     return IncomingMessage(text=text, title=clean_title)
 
 
@@ -632,7 +591,7 @@ def _never_500(endpoint: str) -> Callable[[Handler], Handler]:
             try:
                 return await func(request, *args, **kwargs)
             except ApiError as err:
-                return err.to_response()
+                return error_response(err.status, err.code, err.message)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -353,15 +353,29 @@ class LookupAudit(Base):  # type: ignore[misc]
     __table_args__ = (
         Index("ix_lookup_audit_conversation_created", "conversation_id", "created_at"),
         Index("ix_lookup_audit_case_created", "case_number_hash", "created_at"),
+        Index("ix_lookup_audit_client_created", "client_key", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(20), nullable=False)
     conversation_id = Column(String(120), nullable=False)
+    #: Keyed hash of the caller's IP address (set by the channel), for per-client limits.
+    client_key = Column(String(64))
+    #: The masked case number or booking code.
     case_number_masked = Column(String(20))
+    #: Keyed hash of the case number or booking code (per-subject limits).
     case_number_hash = Column(String(64))
     outcome = Column(String(20), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class RevokedConversation(Base):  # type: ignore[misc]
+    """A web-chat conversation whose token was given up (``/restart``): refused from then on."""
+
+    __tablename__ = "revoked_conversations"
+
+    conversation_id = Column(String(64), primary_key=True)
+    revoked_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 FEEDBACK_RATINGS: tuple[str, ...] = ("up", "down")

@@ -94,13 +94,15 @@ def tracker(
     requested: str | None = None,
     fixture: str | None = None,
     events: list[dict[str, Any]] | None = None,
+    sender: str = "test-booking",
+    client: str | None = None,
 ) -> Tracker:
     """Build a rasa_sdk Tracker (optionally starting from a saved JSON fixture)."""
     if fixture:
         state = json.loads((FIXTURES / f"{fixture}.json").read_text(encoding="utf-8"))
     else:
         state = {
-            "sender_id": "test-booking",
+            "sender_id": sender,
             "slots": {},
             "latest_message": {},
             "events": [],
@@ -117,7 +119,12 @@ def tracker(
         }
         state["events"] = [
             {"event": "action", "name": "action_listen"},
-            {"event": "user", "text": text, "parse_data": state["latest_message"]},
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": state["latest_message"],
+                "metadata": {"client_key": client} if client else {},
+            },
         ]
     state["slots"] = {**state.get("slots", {}), **(slots or {})}
     if requested is not None or "requested_slot" not in state["slots"]:

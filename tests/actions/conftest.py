@@ -10,6 +10,7 @@ and empties the tables the tests write to (audit, messages).
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import json
 from collections.abc import Coroutine, Iterator
@@ -128,9 +129,22 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+def render(message: dict[str, Any]) -> str:
+    """The text a citizen sees for one dispatched message (a domain response is filled in)."""
+    if message.get("text"):
+        return str(message["text"])
+    name = message.get("response")
+    if not name:
+        return ""
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    variants = [v for v in responses.get(name, []) if "condition" not in v] or [{"text": name}]
+    values = {k: v for k, v in message.items() if isinstance(v, (str, int, float))}
+    return str(variants[0]["text"]).format_map(collections.defaultdict(str, values))
+
+
 def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    """Texts (or response names) the dispatcher sent."""
-    return [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+    """Texts the dispatcher sent (domain responses rendered with their values)."""
+    return [render(m) for m in dispatcher.messages]
 
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from actions import booking as b
 from bot.db import session as db_session
 from bot.db.crypto import hash_phone
-from bot.db.models import Booking, County, Holiday, Slot, Window
+from bot.db.models import Booking, County, Holiday, LookupAudit, Slot, Window
 from bot.db.queries import booking as q
 from bot.db.session import session_scope
 from tests.actions.booking_support import (
@@ -558,7 +558,14 @@ async def test_slot_taken_meanwhile_asks_for_another_time(db: str) -> None:
 # --- my booking / cancel / reschedule ------------------------------------------------------
 
 
-async def lookup(form: Any, text: str, slots: dict[str, Any], requested: str | None) -> Any:
+async def lookup(
+    form: Any,
+    text: str,
+    slots: dict[str, Any],
+    requested: str | None,
+    sender: str = "test-booking",
+    client: str | None = None,
+) -> Any:
     dispatcher = CollectingDispatcher()
     events = await form.run(
         dispatcher,
@@ -567,6 +574,8 @@ async def lookup(form: Any, text: str, slots: dict[str, Any], requested: str | N
             slots=slots,
             active_loop=form.name().replace("validate_", ""),
             requested=requested,
+            sender=sender,
+            client=client,
         ),
         {},
     )
@@ -580,7 +589,7 @@ async def test_my_booking_needs_code_and_the_same_phone(db: str) -> None:
     assert slots == {"booking_code": code}
     wrong, messages = await lookup(form, PHONE2, {"booking_code": code}, "booker_phone")
     assert wrong["booking_code"] is None and wrong["booker_phone"] is None
-    assert wrong["failed_lookups"] == 1.0 and "没有找到" in messages[0]
+    assert "没有找到" in messages[0]
     right, _ = await lookup(form, PHONE, {"booking_code": code}, "booker_phone")
     assert right["booker_phone"]["masked"] == "138****5678"
     dispatcher = CollectingDispatcher()
@@ -592,15 +601,68 @@ async def test_my_booking_needs_code_and_the_same_phone(db: str) -> None:
     assert slot_events(events)["booker_phone"] is None
 
 
-async def test_lookups_stop_after_too_many_failures(db: str) -> None:
+def _age_lookups(seconds: int) -> None:
+    """Move every audited lookup ``seconds`` into the past (time passing for the limits)."""
+    with session_scope() as session:
+        session.execute(
+            update(LookupAudit).values(
+                created_at=LookupAudit.created_at - dt.timedelta(seconds=seconds)
+            )
+        )
+
+
+async def test_lookup_limits_live_in_the_database_not_in_the_conversation(db: str) -> None:
     form = b.ValidateMyBookingForm()
-    slots, messages = await lookup(
-        form, PHONE, {"booking_code": "YY2345AB", "failed_lookups": 4.0}, "booker_phone"
+    for _ in range(4):  # three free failures, and a fourth
+        _, messages = await lookup(form, PHONE2, {"booking_code": "YY2345AB"}, "booker_phone")
+        assert "没有找到" in messages[0]
+    slots, messages = await lookup(form, PHONE2, {"booking_code": "YY2345AB"}, "booker_phone")
+    assert "次数较多" in messages[0] and slots["requested_slot"] is None
+    # /restart or a new session resets the slots, not the limit: same conversation id, no slots.
+    _, messages = await lookup(form, PHONE2, {"booking_code": "YY9999ZZ"}, "booker_phone")
+    assert "次数较多" in messages[0]
+    _age_lookups(31)  # the delay (30 s after the 4th failure) has passed
+    _, messages = await lookup(form, PHONE2, {"booking_code": "YY2345AB"}, "booker_phone")
+    assert "没有找到" in messages[0]
+
+
+async def test_a_client_opening_new_conversations_is_still_limited(db: str) -> None:
+    form = b.ValidateMyBookingForm()
+    for i in range(11):
+        _, messages = await lookup(
+            form, PHONE2, {"booking_code": f"YY2345A{i:X}"}, "booker_phone", f"conv-{i}", "ip-1"
+        )
+        assert "没有找到" in messages[0]
+    _, messages = await lookup(
+        form, PHONE2, {"booking_code": "YY2345AX"}, "booker_phone", "conv-new", "ip-1"
     )
-    assert slots["failed_lookups"] == 5.0 and slots["requested_slot"] is None
-    assert "次数过多" in messages[0]
-    slots, messages = await lookup(form, "YY2345AB", {"failed_lookups": 5.0}, "booking_code")
-    assert slots["requested_slot"] is None and "次数过多" in messages[0]
+    assert "次数较多" in messages[0]
+    # Another citizen (another client) is not affected.
+    _, messages = await lookup(
+        form, PHONE2, {"booking_code": "YY2345AX"}, "booker_phone", "conv-other", "ip-2"
+    )
+    assert "没有找到" in messages[0]
+
+
+async def test_guessing_one_code_from_everywhere_slows_it_down_without_losing_it(db: str) -> None:
+    code = book(slot_id("固安县", D(2026, 12, 3), T(9, 0))).booking.code  # type: ignore[union-attr]
+    form = b.ValidateMyBookingForm()
+    for i in range(5):  # a distributed guesser: a new conversation and client each time
+        _, messages = await lookup(
+            form, PHONE2, {"booking_code": code}, "booker_phone", f"g-{i}", f"ip-g{i}"
+        )
+        assert "没有找到" in messages[0]
+    slots, messages = await lookup(
+        form, PHONE, {"booking_code": code}, "booker_phone", "owner", "ip-owner"
+    )
+    assert "次数较多" in messages[0]  # the owner waits a little …
+    _age_lookups(60)
+    slots, messages = await lookup(
+        form, PHONE, {"booking_code": code}, "booker_phone", "owner", "ip-owner"
+    )
+    assert slots["booker_phone"]["masked"] == "138****5678" and not messages  # … then gets in
+    with session_scope() as session:
+        assert session.get(Booking, 1).status == "active"  # the booking was never touched
 
 
 async def test_cancel_through_the_action(db: str) -> None:

@@ -196,7 +196,7 @@ def test_action_answers_fast(action_db: str) -> None:
 
 def test_database_outage_gets_busy_reply(unreachable_db: None) -> None:
     said, slots = _check("张一诺")
-    assert said == ["utter_service_unavailable"]
+    assert said == ["系统繁忙，请稍后再试。您也可以说“留言”，户籍民警会联系您。"]
     assert slots["newborn_name"] is None
 
 

@@ -27,42 +27,53 @@ def session(seeded_engine: Engine) -> Any:
         s.rollback()
 
 
-def test_lock_lifts_fifteen_minutes_after_the_fifth_failure(session: Session) -> None:
-    case = sample_cases_for(session)[0]
-    wrong = f"{(int(case.phone[-4:]) + 1) % 10000:04d}"
-    for minute in range(5):
+def test_delays_double_after_the_free_failures_and_lift(session: Session) -> None:
+    samples = sample_cases_for(session)
+    good = samples[20]
+
+    def wrong(i: int) -> str:
+        return f"{(int(samples[i].phone[-4:]) + 1) % 10000:04d}"
+
+    for i in range(4):  # failures 1-3 are free; the 4th starts a 30 s delay
         result = cases.lookup_case(
-            session, "c1", case.case_number, wrong, now=T0 + dt.timedelta(minutes=minute * 2)
+            session, "c1", samples[i].case_number, wrong(i), now=T0 + dt.timedelta(seconds=i)
         )
         assert result.status == "failed"
-    fifth = T0 + dt.timedelta(minutes=8)
-    locked = cases.lookup_case(
-        session, "c1", case.case_number, case.phone[-4:], now=fifth + dt.timedelta(minutes=14)
+    last = T0 + dt.timedelta(seconds=3)
+    waiting = cases.lookup_case(
+        session, "c1", good.case_number, good.phone[-4:], now=last + dt.timedelta(seconds=10)
     )
-    assert locked.status == "locked" and locked.retry_after_minutes == 1
+    assert waiting.status == "wait" and waiting.wait_seconds == 20
+    result = cases.lookup_case(
+        session, "c1", samples[5].case_number, wrong(5), now=last + dt.timedelta(seconds=31)
+    )
+    assert result.status == "failed"  # the 5th failure: now 60 s
+    fifth = last + dt.timedelta(seconds=31)
+    assert (
+        cases.lookup_case(
+            session, "c1", good.case_number, good.phone[-4:], now=fifth + dt.timedelta(seconds=59)
+        ).wait_seconds
+        == 1
+    )
     ok = cases.lookup_case(
-        session,
-        "c1",
-        case.case_number,
-        case.phone[-4:],
-        now=fifth + dt.timedelta(minutes=15, seconds=1),
+        session, "c1", good.case_number, good.phone[-4:], now=fifth + dt.timedelta(seconds=61)
     )
-    assert ok.status == "ok" and ok.case is not None and ok.case.case_number == case.case_number
+    assert ok.status == "ok" and ok.case is not None and ok.case.case_number == good.case_number
 
 
-def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(session: Session) -> None:
+def test_failures_older_than_the_window_do_not_count(session: Session) -> None:
     samples = sample_cases_for(session)
     for i in range(6):
         case = samples[i]
         wrong = f"{(int(case.phone[-4:]) + 1) % 10000:04d}"
         result = cases.lookup_case(
-            session, "c2", case.case_number, wrong, now=T0 + dt.timedelta(minutes=i * 4)
+            session, "c2", case.case_number, wrong, now=T0 + dt.timedelta(minutes=i * 15)
         )
         assert result.status == "failed"
     good = samples[20]
     assert (
         cases.lookup_case(
-            session, "c2", good.case_number, good.phone[-4:], now=T0 + dt.timedelta(minutes=24)
+            session, "c2", good.case_number, good.phone[-4:], now=T0 + dt.timedelta(minutes=90)
         ).status
         == "ok"
     )

@@ -34,6 +34,7 @@ def record_lookup(
     case_number_masked: str | None = None,
     case_number_hash: str | None = None,
     now: dt.datetime | None = None,
+    client_key: str | None = None,
 ) -> None:
     """Append one lookup to the audit.
 
@@ -43,8 +44,9 @@ def record_lookup(
         conversation_id: the Rasa sender id.
         outcome: ``ok``, ``not_found``, ``mismatch``, ``locked`` ...
         case_number_masked: the masked case number (case lookups).
-        case_number_hash: keyed hash of the case number (for the per-case rate limit).
+        case_number_hash: keyed hash of the case number or booking code (per-subject limit).
         now: timestamp (naive UTC), default now.
+        client_key: keyed hash of the caller's IP (per-client limit).
 
     """
     session.add(
@@ -54,43 +56,11 @@ def record_lookup(
             outcome=outcome,
             case_number_masked=case_number_masked,
             case_number_hash=case_number_hash,
+            client_key=client_key,
             created_at=now or utcnow(),
         )
     )
     session.flush()
-
-
-def failure_times(
-    session: Session,
-    since: dt.datetime,
-    conversation_id: str | None = None,
-    case_number_hash: str | None = None,
-) -> list[dt.datetime]:
-    """Timestamps of failed case lookups since ``since``, newest first.
-
-    Args:
-        session: open session.
-        since: lower bound (naive UTC).
-        conversation_id: restrict to one conversation.
-        case_number_hash: restrict to one case number.
-
-    Returns:
-        The timestamps.
-
-    """
-    stmt = (
-        select(LookupAudit.created_at)
-        .where(LookupAudit.kind == "case_status")
-        .where(LookupAudit.outcome.in_(FAILED_OUTCOMES))
-        .where(LookupAudit.created_at >= since)
-        .order_by(LookupAudit.created_at.desc())
-        .limit(100)
-    )
-    if conversation_id is not None:
-        stmt = stmt.where(LookupAudit.conversation_id == conversation_id)
-    if case_number_hash is not None:
-        stmt = stmt.where(LookupAudit.case_number_hash == case_number_hash)
-    return list(session.scalars(stmt))
 
 
 def recent_lookups(session: Session, limit: int = 100, kind: str | None = None) -> list[AuditEntry]:
