@@ -152,9 +152,8 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api"]
-        + ["--auth-token", token, "--port", str(rasa_port), "--endpoints", "endpoints.yml"]
-        + ["--credentials", "credentials.yml", "--interface", "127.0.0.1"],
+        [sys.executable, "-m", "bot.rasa_server", "--model", str(model)]
+        + ["--port", str(rasa_port), "--host", "127.0.0.1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -181,7 +180,9 @@ def main() -> int:
 
         def turn(sender: str, text: str) -> float:
             start = time.perf_counter()
-            post_json(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text})
+            post_json(
+                f"{base}/webhooks/rest/webhook?token={token}", {"sender": sender, "message": text}
+            )
             return (time.perf_counter() - start) * 1000
 
         for i in range(10):

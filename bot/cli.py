@@ -96,22 +96,20 @@ def actions_cmd() -> list[str]:
 
 
 def server_cmd(model: Path | None = None) -> list[str]:
-    """Command line of the Rasa server (API behind a token; chat channels public)."""
-    return _rasa() + [
-        "run",
+    """Command line of the Rasa server (:mod:`bot.rasa_server`).
+
+    The API token comes from the environment, never from the command line.
+    """
+    return [
+        _python(),
+        "-m",
+        "bot.rasa_server",
         "--model",
         str(model or latest_model() or MODELS_DIR),
-        "--endpoints",
-        "endpoints.yml",
-        "--credentials",
-        "credentials.yml",
-        "--interface",
+        "--host",
         os.environ["RASA_HOST"],
         "--port",
         os.environ["RASA_PORT"],
-        "--enable-api",
-        "--auth-token",
-        os.environ["RASA_AUTH_TOKEN"],
     ]
 
 

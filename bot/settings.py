@@ -7,21 +7,19 @@ place documents them. Nothing is read at import time; call :func:`apply_defaults
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
+
+from bot.secret_files import secret_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
-
-
-def _secret_file(name: str) -> str:
-    """Return a random secret persisted under ``var/`` (created on first use)."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+#: Every secret a local run needs: environment variable -> file under var/ (generated once).
+SECRETS = {
+    "RASA_AUTH_TOKEN": "rasa_auth_token",
+    "WEBCHAT_SECRET": "webchat_secret",
+    "ACTION_SERVER_TOKEN": "action_server_token",
+    "EHUZHENG_SECRET": "secret.key",
+}
 
 
 def defaults() -> dict[str, str]:
@@ -40,6 +38,7 @@ def defaults() -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
+        "RASA_TELEMETRY_ENABLED": "false",
     }
 
 
@@ -47,7 +46,5 @@ def apply_defaults() -> None:
     """Set every unset setting to its default, and generate local secrets if needed."""
     for key, value in defaults().items():
         os.environ.setdefault(key, value)
-    if "RASA_AUTH_TOKEN" not in os.environ:
-        os.environ["RASA_AUTH_TOKEN"] = _secret_file("rasa_auth_token")
-    if "WEBCHAT_SECRET" not in os.environ:
-        os.environ["WEBCHAT_SECRET"] = _secret_file("webchat_secret")
+    for env_name, file_name in SECRETS.items():
+        os.environ[env_name] = secret_value(env_name, file_name, VAR_DIR)

@@ -7,27 +7,60 @@ Configured in ``endpoints.yml``::
       url: "${TRACKER_DATABASE_URL}"     # sqlite:///var/tracker.db or postgresql://…
 
 Every event is serialised as Rasa would, then every string in it (user text, parse data,
-entity values, slot values, bot text) is passed through :func:`bot.privacy.mask_data`
+entity values, slot values, bot text) is passed through :func:`bot.numbers.mask_data`
 before the row is written. Phone and ID numbers therefore reach the actions in the turn in
 which they were typed, but only the masked form is ever kept.
+
+A failure never stops the process. Rasa's own ``session_scope`` takes *any* ``ValueError``
+(``UnicodeEncodeError`` from a lone surrogate is one) for a missing PostgreSQL schema and calls
+``sys.exit(1)``; here only a real missing schema is reported as such, strings that no database
+can store (lone UTF-16 surrogates, NUL) are replaced before writing, and an error while
+saving is logged (masked, with the conversation id) and raised to the channel, which answers
+"系统繁忙" while the server keeps serving.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 
-from bot.privacy import mask_data
+from bot.numbers import mask_data
 
 logger = logging.getLogger(__name__)
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation store could not be read or written (the turn fails, the server lives)."""
+
+
+def storable(value: Any) -> Any:
+    """Replace what no database can store: lone UTF-16 surrogates and NUL characters.
+
+    Args:
+        value: a JSON-like structure (a serialised event).
+
+    Returns:
+        A copy whose strings encode as UTF-8 and hold no NUL.
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value.replace("\x00", "")
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -50,9 +83,6 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         """Create the store from a URL (or Rasa's usual dialect/host/db arguments)."""
-        from bot import rasa_speedups
-
-        rasa_speedups.install()  # the server starts here: see bot/rasa_speedups.py
         # Rasa passes the endpoint's `url` as `host` to custom tracker stores.
         host = kwargs.get("host")
         if url is None and isinstance(host, str) and "://" in host:
@@ -79,12 +109,37 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             return
         await super().stream_events(tracker)
 
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Any]:
+        """A session; errors are raised (never ``sys.exit``), a failed transaction rolled back."""
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as error:
+                raise TrackerStoreUnavailable(f"database schema {error} not found") from None
+            yield session
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events, masked."""
+        """Store the tracker's new events, masked; a failure is logged and raised, not fatal."""
+        try:
+            await self._save(tracker)
+        except Exception as error:
+            logger.error(
+                "could not store conversation %s…: %s", tracker.sender_id[:8], type(error).__name__
+            )
+            raise TrackerStoreUnavailable("the conversation could not be stored") from error
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
-                data = mask_data(event.as_dict())
+                data = storable(mask_data(event.as_dict()))
                 intent = (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
                 session.add(
                     self.SQLEvent(

@@ -21,6 +21,7 @@ export DATABASE_URL="sqlite:///$PWD/$OUT/app.db"
 export TRACKER_DATABASE_URL="sqlite:///$PWD/$OUT/tracker.db"
 export ACTIONS_PORT=5155 ACTION_ENDPOINT_URL=http://127.0.0.1:5155/webhook
 export LOCK_STORE_TYPE=in_memory REDIS_HOST=127.0.0.1
+export ACTION_SERVER_TOKEN="test-$(head -c 18 /dev/urandom | base64 | tr -dc A-Za-z0-9)"
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -205,6 +204,7 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
         REDIS_PORT="6379",
         WEBCHAT_SECRET=secret,
         RASA_AUTH_TOKEN=api_token,
+        ACTION_SERVER_TOKEN=secrets.token_urlsafe(24),
         PYTHONPATH=str(ROOT),
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
@@ -220,12 +220,7 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     )
     if seed.returncode != 0:
         raise RuntimeError(f"seeding the test database failed:\n{seed.stdout}\n{seed.stderr}")
-    rasa = shutil.which("rasa", path=str(Path(sys.executable).parent)) or "rasa"
-    # The production entry point (log masking) when present, else plain `rasa run actions`.
-    if (ROOT / "bot" / "action_server.py").exists():
-        actions_cmd = [sys.executable, "-m", "bot.action_server", "--port", str(actions_port)]
-    else:
-        actions_cmd = [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)]
+    actions_cmd = [sys.executable, "-m", "bot.action_server", "--port", str(actions_port)]
     actions = ServerProcess(
         name="action server",
         cmd=actions_cmd,
@@ -237,21 +232,15 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     server = ServerProcess(
         name="rasa server",
         cmd=[
-            rasa,
-            "run",
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
             "--model",
             str(model),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            "endpoints.yml",
-            "--interface",
+            "--host",
             "127.0.0.1",
             "--port",
             str(rasa_port),
-            "--enable-api",
-            "--auth-token",
-            api_token,
         ],
         env=env,
         ready_url=f"http://127.0.0.1:{rasa_port}/webhooks/webchat/health",

@@ -63,3 +63,41 @@ async def test_events_are_stored_masked(store_url):
     assert restored.latest_message.text == "我的电话138****5678，身份证1101**********002X"
     assert restored.get_slot("booker_phone") == "138****5678"
     store.engine.dispose()
+
+
+async def test_text_no_database_can_store_is_replaced_not_fatal(store_url):
+    """A lone surrogate or NUL (e.g. from a forged /inform{...} payload) is stored cleaned."""
+    store = MaskingSQLTrackerStore(domain=Domain.empty(), host=store_url)
+    tracker = DialogueStateTracker.from_events(
+        "citizen-2",
+        [
+            UserUttered(
+                "/inform",
+                intent={"name": "inform", "confidence": 1.0},
+                entities=[{"entity": "county", "value": "\ud800固安\x00"}],
+            ),
+            BotUttered("收到\udfff"),
+        ],
+    )
+    await store.save(tracker)
+    restored = await store.retrieve("citizen-2")
+    assert restored is not None
+    entity = restored.events[0].entities[0]["value"]
+    assert "固安" in entity and "\x00" not in entity and "\ud800" not in entity
+
+
+async def test_a_database_error_is_raised_to_the_caller_never_exits(tmp_path):
+    from bot.tracker_store import TrackerStoreUnavailable
+
+    store = MaskingSQLTrackerStore(
+        domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'tracker.db'}"
+    )
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE events"))
+    tracker = DialogueStateTracker.from_events("citizen-3", [BotUttered("你好")])
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.save(tracker)
+    # retrieving raises a normal error too (Rasa's session_scope would have called sys.exit)
+    with pytest.raises(Exception) as error:
+        await store.retrieve("citizen-3")
+    assert not isinstance(error.value, SystemExit)

@@ -1,13 +1,23 @@
-"""The REST channel, never silent: if a turn produces no reply, the user gets a polite one.
+"""The REST channel, for trusted callers only, and never silent.
 
-Registered in ``credentials.yml`` as ``bot.channels.rest.SafeRestInput`` under the usual
-name ``rest`` (URL ``/webhooks/rest/webhook``). When the action server is down, Rasa logs the
-failed action and sends nothing; this channel then answers "系统繁忙，请稍后再试" instead of
-leaving the citizen with silence.
+Registered in ``credentials.yml`` as ``bot.channels.rest.SafeRestInput`` under the usual name
+``rest`` (URL ``/webhooks/rest/webhook``). Unlike Rasa's own REST channel:
+
+- it needs the server's API token (``Authorization: Bearer <RASA_AUTH_TOKEN>`` or
+  ``?token=``), like the Rasa HTTP API: the public surface is the web chat only;
+- the caller's ``sender`` is kept in a namespace of its own (``rest:<sender>``), so a REST
+  caller can never address a web-chat conversation, whatever id it sends;
+- every message passes the same door as the web chat (:mod:`bot.channels.guard`): cleaned,
+  the same length limit, JSON errors;
+- if a turn produces no reply (the action server or the database is down), the caller gets
+  the "系统繁忙" reply instead of silence.
 """
 
 from __future__ import annotations
 
+import hmac
+import os
+import re
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -16,15 +26,39 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import logmask
+from bot.channels.guard import (
+    MAX_MESSAGE_CHARS,
+    InputError,
+    check_text,
+    error_body,
+    parse_json_object,
+)
 
 BUSY_REPLY = "抱歉，系统繁忙，请稍后再试。您也可以稍后说“留言”，户籍民警会联系您。"
-EMPTY_REPLY = "您好像没有输入内容。请问您想咨询什么业务？可以说“你能做什么”查看我能办的事。"
-MAX_MESSAGE_CHARS = 500
+#: Conversation ids of this channel: ``rest:`` + the caller's sender (never a web-chat id).
+NAMESPACE = "rest:"
+_SENDER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+def _token(request: Request) -> str:
+    header = request.headers.get("authorization", "") or ""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return str(request.args.get("token") or "")
 
 
 class SafeRestInput(RestInput):
-    """Rasa's REST channel with input limits and a reply for every turn."""
+    """Rasa's REST channel behind the API token, with input limits and a reply for every turn.
+
+    Args:
+        token: the API token callers must send (``RASA_AUTH_TOKEN`` when created from
+            credentials).
+    """
+
+    def __init__(self, token: str) -> None:
+        """Create the channel."""
+        self.token = token
 
     @classmethod
     def name(cls) -> str:
@@ -33,9 +67,13 @@ class SafeRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> SafeRestInput:
-        """Create the channel (and mask personal numbers in this process's logs)."""
-        logmask.install()
-        return cls()
+        """Create the channel; the token comes from the environment (never from a file)."""
+        env = str((credentials or {}).get("token_env") or "RASA_AUTH_TOKEN")
+        return cls(os.environ.get(env, ""))
+
+    def _authorised(self, request: Request) -> bool:
+        given = _token(request)
+        return bool(self.token) and hmac.compare_digest(given.encode(), self.token.encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: ``GET /`` health and ``POST /webhook``."""
@@ -47,45 +85,37 @@ class SafeRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:
-                body = None
-            if not isinstance(body, dict):
-                return response.json({"error": "请求体必须是 JSON 对象"}, status=400)
-            sender = body.get("sender")
-            text = body.get("message")
-            if not isinstance(sender, str) or not sender.strip() or len(sender) > 128:
-                return response.json({"error": "缺少 sender（会话编号）"}, status=400)
-            if text is None or not isinstance(text, str):
-                return response.json({"error": "缺少 message（消息内容）"}, status=400)
-            if not text.strip():
-                return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
-            if len(text) > MAX_MESSAGE_CHARS:
+            if not self._authorised(request):
                 return response.json(
-                    [
-                        {
-                            "recipient_id": sender,
-                            "text": f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），"
-                            "请简要描述您要办理的业务。",
-                        }
-                    ]
+                    error_body(401, "unauthorized", "需要授权令牌（仅供内部调用）。"), status=401
                 )
+            try:
+                body = parse_json_object(request.headers.get("content-type"), request.body)
+                sender = body.get("sender")
+                if not isinstance(sender, str) or not _SENDER_RE.match(sender):
+                    raise InputError(400, "invalid_sender", "sender（会话编号）格式不正确。")
+                text = check_text(body.get("message"), MAX_MESSAGE_CHARS)
+            except InputError as error:
+                return response.json(
+                    error_body(error.status, error.code, error.message), status=error.status
+                )
+            conversation_id = NAMESPACE + sender
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
                     UserMessage(
                         text,
                         collector,
-                        sender,
+                        conversation_id,
                         input_channel=self.name(),
                         metadata=self.get_metadata(request),
                     )
                 )
-            except Exception:  # logged by Rasa; the user still gets an answer
+            except Exception:  # logged by Rasa; the caller still gets an answer
                 collector.messages.clear()
-            if not collector.messages and not text.startswith("/"):
-                return response.json([{"recipient_id": sender, "text": BUSY_REPLY}])
-            return response.json(collector.messages)
+            messages = [{**m, "recipient_id": sender} for m in collector.messages]
+            if not messages and not text.startswith("/"):
+                messages = [{"recipient_id": sender, "text": BUSY_REPLY}]
+            return response.json(messages)
 
         return webhook

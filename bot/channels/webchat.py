@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import time
@@ -56,11 +55,14 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import (
     InputError,
+    check_payload,
     check_text,
     clean_text,
+    offered_payloads,
     parse_json_object,
 )
 from bot.numbers import mask_data, mask_text
+from bot.secret_files import secret_value
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ HISTORY_LIMIT = 200
 
 #: Shown when Rasa produced no reply (action server down, timeout, internal error).
 FALLBACK_TEXT = "系统繁忙，请稍后再试。您也可以点击“转人工/留言”，户籍民警会尽快联系您。"
+#: Shown when a button payload is not one the bot just offered (an old or forged button).
+STALE_BUTTON_TEXT = "这个选项已经过期了，请点击最新消息里的选项，或直接输入您的问题。"
 
 _TOKEN_VERSION = "v1"
 _CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -140,37 +144,20 @@ def _json(body: dict[str, Any], status: int = 200) -> HTTPResponse:
 
 
 def load_secret(env_name: str = SECRET_ENV, secret_file: str | Path = DEFAULT_SECRET_FILE) -> bytes:
-    """Return the token-signing secret, generating and storing one on first use.
-
-    The environment variable wins; otherwise the secret is read from ``secret_file``
-    (relative paths are relative to the project root), which is created with a random
-    secret (mode 0600) when it does not exist yet.
+    """Return the token-signing secret (:func:`bot.secret_files.secret_value`).
 
     Args:
         env_name: environment variable holding the secret.
-        secret_file: file used when the variable is unset.
+        secret_file: file used when the variable is unset (relative to the project root).
 
     Returns:
-        The secret as bytes (at least 32 bytes of entropy when generated).
+        The secret as bytes.
 
     """
-    from_env = os.environ.get(env_name, "").strip()
-    if from_env:
-        return from_env.encode("utf-8")
     path = Path(secret_file)
     if not path.is_absolute():
         path = PROJECT_ROOT / path
-    if path.exists():
-        stored = path.read_text(encoding="utf-8").strip()
-        if stored:
-            return stored.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    generated = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(generated + "\n")
-    logger.info("Generated a new web-chat secret in %s.", path)
-    return generated.encode("utf-8")
+    return secret_value(env_name, path).encode("utf-8")
 
 
 def new_conversation_id() -> str:
@@ -555,6 +542,73 @@ class DatabaseFeedbackStore:
             return feedback.ratings_for_conversation(session, conversation_id)
 
 
+class RevocationStore(Protocol):
+    """Where conversations given up by ``/restart`` are remembered (the database)."""
+
+    def revoke(self, conversation_id: str) -> None:
+        """Refuse this conversation's token from now on."""
+
+    def is_revoked(self, conversation_id: str) -> bool:
+        """Whether this conversation's token is refused."""
+
+
+class DatabaseRevocationStore:
+    """Revocations in the ``revoked_conversations`` table (blocking calls)."""
+
+    def revoke(self, conversation_id: str) -> None:
+        """Refuse this conversation's token from now on."""
+        from bot.db.queries import revocations
+        from bot.db.session import session_scope
+
+        with session_scope() as session:
+            revocations.revoke(session, conversation_id)
+
+    def is_revoked(self, conversation_id: str) -> bool:
+        """Whether this conversation's token is refused."""
+        from bot.db.queries import revocations
+        from bot.db.session import session_scope
+
+        with session_scope() as session:
+            return revocations.is_revoked(session, conversation_id)
+
+
+def client_key(secret: bytes, request: Request) -> str:
+    """A keyed hash of the caller's address, for per-client limits (the address is not kept).
+
+    Behind a proxy, Sanic's ``request.remote_addr`` is the forwarded client address (only when
+    the server trusts that proxy: ``PROXIES_COUNT``); otherwise the peer address is used.
+
+    Args:
+        secret: the channel secret.
+        request: the request.
+
+    Returns:
+        32 hex characters.
+    """
+    address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "unknown"
+    return hmac.new(secret, f"client.{address}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def reply_text(request: Request, response_name: str, default: str) -> str:
+    """The text of a domain response (officers edit it in data), or ``default`` before loading.
+
+    Args:
+        request: the request (its app holds the agent and domain).
+        response_name: e.g. ``utter_service_unavailable``.
+        default: used when no model is loaded.
+
+    Returns:
+        The first text variation of the response.
+    """
+    agent = getattr(request.app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    variations = (getattr(domain, "responses", None) or {}).get(response_name) or []
+    for variation in variations:
+        if isinstance(variation, dict) and variation.get("text") and not variation.get("condition"):
+            return str(variation["text"])
+    return default
+
+
 # ---------------------------------------------------------------------------------------------
 # The channel
 
@@ -613,11 +667,17 @@ class WebChatInput(InputChannel):
     """
 
     def __init__(
-        self, settings: WebChatSettings, feedback_store: FeedbackStore | None = None
+        self,
+        settings: WebChatSettings,
+        feedback_store: FeedbackStore | None = None,
+        revocation_store: RevocationStore | None = None,
     ) -> None:
         """Create the channel."""
         self.settings = settings
         self.feedback_store: FeedbackStore = feedback_store or DatabaseFeedbackStore()
+        self.revocation_store: RevocationStore = revocation_store or DatabaseRevocationStore()
+        self._revoked: set[str] = set()
+        self._fallback_text = FALLBACK_TEXT
         self._background: set[asyncio.Future] = set()
 
     @classmethod
@@ -647,11 +707,19 @@ class WebChatInput(InputChannel):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _conversation_id(self, request: Request) -> str:
+    async def _conversation_id(self, request: Request) -> str:
         conversation_id = verify_token(
             self.settings.secret, bearer_token(request), self.settings.token_max_age_s
         )
-        if conversation_id is None:
+        if conversation_id is not None and conversation_id not in self._revoked:
+            try:
+                revoked = await asyncio.to_thread(self.revocation_store.is_revoked, conversation_id)
+            except Exception:
+                logger.exception("webchat: could not check the token's revocation")
+                raise ApiError(503, "unavailable", "系统繁忙，请稍后再试。") from None
+            if revoked:
+                self._revoked.add(conversation_id)
+        if conversation_id is None or conversation_id in self._revoked:
             raise ApiError(401, "invalid_token", "会话已失效，请重新开始对话。")
         return conversation_id
 
@@ -681,9 +749,12 @@ class WebChatInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         conversation_id: str,
         incoming: IncomingMessage,
+        client: str,
     ) -> list[dict[str, Any]]:
         collector = WebChatCollector()
-        metadata = {"webchat": {"title": incoming.title}} if incoming.title else None
+        metadata: dict[str, Any] = {"client_key": client}
+        if incoming.title:
+            metadata["webchat"] = {"title": incoming.title}
         user_message = UserMessage(
             incoming.text,
             collector,
@@ -709,7 +780,7 @@ class WebChatInput(InputChannel):
             )
         messages = collector.client_messages()
         if not messages:
-            messages = [{"id": None, "text": FALLBACK_TEXT, "fallback": True}]
+            messages = [{"id": None, "text": self._fallback_text, "fallback": True}]
         return messages
 
     def _finish_background(self, task: asyncio.Future) -> None:
@@ -765,7 +836,9 @@ class WebChatInput(InputChannel):
         @bp.route("/restart", methods=["POST"])
         @_never_500("restart")
         async def restart(request: Request) -> HTTPResponse:
-            old = self._conversation_id(request)
+            old = await self._conversation_id(request)
+            await asyncio.to_thread(self.revocation_store.revoke, old)
+            self._revoked.add(old)
             fresh = self._new_session()
             logger.info(
                 "webchat: conversation %s… restarted as %s…", old[:6], fresh["conversation_id"][:6]
@@ -775,17 +848,27 @@ class WebChatInput(InputChannel):
         @bp.route("/message", methods=["POST"])
         @_never_500("message")
         async def message(request: Request) -> HTTPResponse:
-            conversation_id = self._conversation_id(request)
+            conversation_id = await self._conversation_id(request)
             data = parse_json_body(request.headers.get("content-type"), request.body)
             incoming = validate_message(data, settings.max_message_chars)
-            self._agent(request)
-            messages = await self._run_turn(on_new_message, conversation_id, incoming)
+            agent = self._agent(request)
+            self._fallback_text = reply_text(request, "utter_service_unavailable", FALLBACK_TEXT)
+            if incoming.text.startswith("/"):
+                # Only a payload the bot just offered may set entities (and through them slots).
+                tracker = await agent.tracker_store.retrieve(conversation_id)
+                offered = offered_payloads(tracker.events if tracker is not None else [])
+                if not check_payload(incoming.text, offered):
+                    stale = reply_text(request, "utter_stale_button", STALE_BUTTON_TEXT)
+                    notice = [{"id": None, "text": stale, "notice": True}]
+                    return _json({"conversation_id": conversation_id, "messages": notice})
+            client = client_key(settings.secret, request)
+            messages = await self._run_turn(on_new_message, conversation_id, incoming, client)
             return _json({"conversation_id": conversation_id, "messages": messages})
 
         @bp.route("/history", methods=["GET"])
         @_never_500("history")
         async def history(request: Request) -> HTTPResponse:
-            conversation_id = self._conversation_id(request)
+            conversation_id = await self._conversation_id(request)
             events = await self._full_events(request, conversation_id)
             entries = visible_history(events)
             ratings: dict[str, str] = {}
@@ -802,7 +885,7 @@ class WebChatInput(InputChannel):
         @bp.route("/feedback", methods=["POST"])
         @_never_500("feedback")
         async def feedback(request: Request) -> HTTPResponse:
-            conversation_id = self._conversation_id(request)
+            conversation_id = await self._conversation_id(request)
             data = parse_json_body(request.headers.get("content-type"), request.body)
             message_id = data.get("message_id")
             rating = data.get("rating")

@@ -19,14 +19,11 @@ import base64
 import functools
 import hashlib
 import hmac
-import os
-import secrets
-from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bot.db.session import PROJECT_ROOT
 from bot.numbers import digit_groups, parse_phone
+from bot.secret_files import secret_value
 
 
 def normalise_phone(phone: str) -> str:
@@ -44,16 +41,7 @@ def normalise_phone(phone: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _secret() -> bytes:
-    value = os.environ.get("EHUZHENG_SECRET")
-    if value:
-        return value.encode("utf-8")
-    path = PROJECT_ROOT / "var" / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return Path(path).read_text(encoding="utf-8").strip().encode("utf-8")
+    return secret_value("EHUZHENG_SECRET", "secret.key").encode("utf-8")
 
 
 def _derive(label: bytes) -> bytes:

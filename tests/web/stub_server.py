@@ -31,6 +31,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
 from bot.channels.rest import SafeRestInput
 from bot.channels.webchat import WebChatInput
+from bot.rasa_server import harden
 
 API_TOKEN = "stub-api-token"
 
@@ -97,9 +98,11 @@ class StubAgent:
 def build_app(port: int) -> Any:
     """Build the Sanic app (web chat + Rasa HTTP API behind a token) around a stub agent."""
     channel = WebChatInput.from_credentials({"reply_timeout": 1, "max_message_chars": 500})
-    rest = SafeRestInput.from_credentials(None)
-    app = configure_app(
-        input_channels=[channel, rest], enable_api=True, auth_token=API_TOKEN, port=port
+    rest = SafeRestInput(API_TOKEN)
+    app = harden(
+        configure_app(
+            input_channels=[channel, rest], enable_api=True, auth_token=API_TOKEN, port=port
+        )
     )
     app.ctx.agent = StubAgent()
     return app
