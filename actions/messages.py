@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.db import DatabaseUnavailable, run_db
 from actions.slots import ClearSlotsAction
 from actions.validation import normalise, phone_problem
+from bot.db.crypto import decrypt_phone, encrypt_phone
 from bot.db.queries.messages import MAX_TEXT_LENGTH, SavedMessage, save_message
 from bot.numbers import mask_phone, mask_text, parse_phone
 
@@ -104,6 +105,36 @@ def format_saved_reply(saved: SavedMessage, now_local: dt.datetime) -> str:
     )
 
 
+_KEPT = "enc:"
+
+
+def keep_phone(phone: str) -> str:
+    """The slot value for a call-back number: encrypted, so it survives the turns of the form.
+
+    The conversation store masks every number it writes, so a plain number given before the
+    question would come back masked on the next turn; the ciphertext comes back whole and only
+    the server can read it.
+
+    Args:
+        phone: the 11-digit number.
+
+    Returns:
+        ``enc:`` + a Fernet token.
+    """
+    return _KEPT + encrypt_phone(phone)
+
+
+def kept_phone(value: Any) -> str | None:
+    """Read a slot value written by :func:`keep_phone` (or a plain number in the same turn)."""
+    text = str(value or "")
+    if text.startswith(_KEPT):
+        try:
+            return parse_phone(decrypt_phone(text[len(_KEPT) :]))
+        except Exception:  # not ours, or a rotated key: ask again
+            return None
+    return parse_phone(text)
+
+
 class ValidateLeaveMessageForm(FormValidationAction):
     """Validates ``leave_message_form``: a real question and a mobile number."""
 
@@ -146,11 +177,11 @@ class ValidateLeaveMessageForm(FormValidationAction):
                 )
             updates: dict[str, Any] = {"message_text": None}
             if phone and not tracker.get_slot("contact_phone"):
-                updates["contact_phone"] = phone
+                updates["contact_phone"] = keep_phone(phone)
             return updates
         updates = {"message_text": mask_text(original)[:MAX_TEXT_LENGTH]}
         if phone and not tracker.get_slot("contact_phone"):
-            updates["contact_phone"] = phone
+            updates["contact_phone"] = keep_phone(phone)
         return updates
 
     async def validate_contact_phone(
@@ -177,7 +208,7 @@ class ValidateLeaveMessageForm(FormValidationAction):
         if phone is None:
             dispatcher.utter_message(text=phone_problem(raw))
             return {"contact_phone": None}
-        return {"contact_phone": phone}
+        return {"contact_phone": keep_phone(phone)}
 
 
 class ActionSaveMessage(Action):
@@ -205,7 +236,7 @@ class ActionSaveMessage(Action):
 
         """
         text = str(tracker.get_slot("message_text") or "").strip()
-        phone = parse_phone(str(tracker.get_slot("contact_phone") or ""))
+        phone = kept_phone(tracker.get_slot("contact_phone"))
         clear: list[EventType] = [SlotSet("message_text", None), SlotSet("contact_phone", None)]
         if not text or phone is None:
             dispatcher.utter_message(text="留言需要问题描述和手机号码，请说“我要留言”重新开始。")

@@ -144,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot import logmask
 
     logmask.install()
+    os.umask(0o077)  # databases, logs and secrets this process creates: owner only
     parser = argparse.ArgumentParser(prog="python -m bot.action_server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"))

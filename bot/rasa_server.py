@@ -106,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot import logmask
 
     logmask.install()
+    os.umask(0o077)  # databases, logs and secrets this process creates: owner only
     parser = argparse.ArgumentParser(prog="python -m bot.rasa_server")
     parser.add_argument("--model", default="models")
     parser.add_argument("--endpoints", default="endpoints.yml")

@@ -43,3 +43,23 @@ def secret_value(env_name: str, file_name: str | Path, var_dir: Path | None = No
     if not value:
         raise RuntimeError(f"the secret file {path} is empty: delete it to generate a new one")
     return value
+
+
+def make_private(var_dir: Path | None = None) -> None:
+    """Keep what this process creates private, and tighten what is already under ``var/``.
+
+    Sets the umask to 077 (new databases, logs and secrets: owner only), and makes ``var/``
+    0700 and every file in it 0600.
+
+    Args:
+        var_dir: the directory (default: ``<project>/var``).
+    """
+    os.umask(0o077)
+    directory = var_dir or PROJECT_ROOT / "var"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    for path in directory.rglob("*"):
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:  # vanished meanwhile, or not ours
+            continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.secret_files import secret_value
+from bot.secret_files import make_private, secret_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -46,5 +46,6 @@ def apply_defaults() -> None:
     """Set every unset setting to its default, and generate local secrets if needed."""
     for key, value in defaults().items():
         os.environ.setdefault(key, value)
+    make_private(VAR_DIR)
     for env_name, file_name in SECRETS.items():
         os.environ[env_name] = secret_value(env_name, file_name, VAR_DIR)

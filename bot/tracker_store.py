@@ -25,6 +25,8 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
@@ -41,6 +43,38 @@ logger = logging.getLogger(__name__)
 
 class TrackerStoreUnavailable(RuntimeError):
     """The conversation store could not be read or written (the turn fails, the server lives)."""
+
+
+@dataclass
+class TurnHealth:
+    """Whether the conversation store failed during one turn (see :func:`watch_turn`)."""
+
+    store_failed: bool = False
+
+
+_TURN: ContextVar[TurnHealth | None] = ContextVar("ehuzheng_turn_health", default=None)
+
+
+def watch_turn() -> TurnHealth:
+    """Start watching the store for the turn about to run in this context.
+
+    Rasa wraps every tracker store in a ``FailSafeTrackerStore`` that swallows errors and
+    carries on with an empty in-memory tracker, so the turn would be answered without its
+    context and not be saved. A channel calls this before handing a message to Rasa and,
+    when ``store_failed`` is set afterwards, answers "系统繁忙" instead.
+
+    Returns:
+        The turn's health, updated by the store.
+    """
+    health = TurnHealth()
+    _TURN.set(health)
+    return health
+
+
+def _note_failure() -> None:
+    health = _TURN.get()
+    if health is not None:
+        health.store_failed = True
 
 
 def storable(value: Any) -> Any:
@@ -130,10 +164,19 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         try:
             await self._save(tracker)
         except Exception as error:
+            _note_failure()
             logger.error(
                 "could not store conversation %s…: %s", tracker.sender_id[:8], type(error).__name__
             )
             raise TrackerStoreUnavailable("the conversation could not be stored") from error
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """Read the latest session of a conversation; a failure is noted for the channel."""
+        try:
+            return await super().retrieve(sender_id)
+        except Exception:
+            _note_failure()
+            raise
 
     async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

@@ -33,6 +33,7 @@ from bot.channels.guard import (
     error_body,
     parse_json_object,
 )
+from bot.tracker_store import watch_turn
 
 BUSY_REPLY = "抱歉，系统繁忙，请稍后再试。您也可以稍后说“留言”，户籍民警会联系您。"
 #: Conversation ids of this channel: ``rest:`` + the caller's sender (never a web-chat id).
@@ -101,6 +102,7 @@ class SafeRestInput(RestInput):
                 )
             conversation_id = NAMESPACE + sender
             collector = CollectingOutputChannel()
+            health = watch_turn()
             try:
                 await on_new_message(
                     UserMessage(
@@ -113,8 +115,10 @@ class SafeRestInput(RestInput):
                 )
             except Exception:  # logged by Rasa; the caller still gets an answer
                 collector.messages.clear()
+            if health.store_failed:  # answered without its context and not saved
+                collector.messages.clear()
             messages = [{**m, "recipient_id": sender} for m in collector.messages]
-            if not messages and not text.startswith("/"):
+            if not messages and (health.store_failed or not text.startswith("/")):
                 messages = [{"recipient_id": sender, "text": BUSY_REPLY}]
             return response.json(messages)
 

@@ -63,6 +63,7 @@ from bot.channels.guard import (
 )
 from bot.numbers import mask_data, mask_text
 from bot.secret_files import secret_value
+from bot.tracker_store import watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -762,6 +763,7 @@ class WebChatInput(InputChannel):
             input_channel=self.name(),
             metadata=metadata,
         )
+        health = watch_turn()
         task = asyncio.ensure_future(on_new_message(user_message))
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=self.settings.reply_timeout_s)
@@ -779,6 +781,9 @@ class WebChatInput(InputChannel):
                 "webchat: Rasa failed on a message of conversation %s…", conversation_id[:6]
             )
         messages = collector.client_messages()
+        if health.store_failed:  # answered without its context and not saved: say so
+            logger.error("webchat: the conversation store failed for %s…", conversation_id[:6])
+            messages = []
         if not messages:
             messages = [{"id": None, "text": self._fallback_text, "fallback": True}]
         return messages

@@ -17,6 +17,7 @@ from actions.messages import (
     ActionSaveMessage,
     ValidateLeaveMessageForm,
     describe_due,
+    kept_phone,
 )
 from bot.db.crypto import decrypt_phone, hash_phone
 from bot.db.models import Message
@@ -102,7 +103,7 @@ def test_phone_inside_the_question_is_masked_and_used(domain: dict[str, Any]) ->
     text = "身份证补办进度一直查不到，我电话138 1234 5678"
     tracker = make_tracker("message_form_requested", text=text, candidates={"message_text": text})
     slots, said = run(_validate(tracker, domain))
-    assert slots["contact_phone"] == PHONE
+    assert kept_phone(slots["contact_phone"]) == PHONE
     assert "138****5678" in slots["message_text"]
     assert "12345678" not in slots["message_text"].replace(" ", "")
     assert said == []
@@ -125,7 +126,7 @@ def test_phone_formats(typed: str, expected: str, domain: dict[str, Any]) -> Non
         candidates={"contact_phone": typed},
     )
     slots, said = run(_validate(tracker, domain))
-    assert slots["contact_phone"] == expected and said == []
+    assert kept_phone(slots["contact_phone"]) == expected and said == []
 
 
 @pytest.mark.parametrize(
@@ -222,3 +223,22 @@ def test_call_back_phrases() -> None:
     assert describe_due(dt.datetime(2026, 12, 2, 17, 0), now) == "今天17:00前"
     assert describe_due(dt.datetime(2026, 12, 3, 12, 0), now) == "明天12月3日（周四）12:00前"
     assert describe_due(dt.datetime(2026, 12, 7, 12, 0), now) == "12月7日（周一）12:00前"
+
+
+def test_a_phone_given_before_the_question_survives_the_conversation_store(
+    domain: dict[str, Any],
+) -> None:
+    """“我要留言，电话…” then the question: the number comes back from the store usable."""
+    from bot.numbers import mask_data
+
+    tracker = make_tracker(
+        "message_form_requested",
+        text="我要留言，电话13812345678",
+        candidates={"message_text": "我要留言，电话13812345678"},
+    )
+    slots, _ = run(_validate(tracker, domain))
+    assert slots["message_text"] is None
+    stored = mask_data(slots["contact_phone"])  # what the masking tracker store keeps
+    assert "13812345678" not in str(stored)
+    assert kept_phone(stored) == "13812345678"
+    assert kept_phone("enc:forged") is None and kept_phone("138****5678") is None
