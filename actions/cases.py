@@ -21,9 +21,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.replies import Reply, say
 from actions.slots import ClearSlotsAction
 from actions.validation import (
-    CASE_NUMBER_EXAMPLE,
     case_number_problem,
     client_key,
     format_wait,
@@ -31,105 +31,55 @@ from actions.validation import (
     parse_case_number,
     parse_last4,
 )
-from bot.db.models import BUSINESS_TYPES
-from bot.db.queries.cases import CaseLookup, CaseView, lookup_case, mask_case_number
+from bot import knowledge
+from bot.db.queries.cases import CaseView, lookup_case, mask_case_number
 from bot.numbers import parse_phone
 
 logger = logging.getLogger(__name__)
-
-STAGE_LABELS: dict[str, str] = {
-    "submitted": "已提交，等待预审核",
-    "pre_review": "预审核中",
-    "pre_review_passed": "预审核已通过",
-    "materials_needed": "预审核未通过，需补充材料",
-    "accepted": "窗口已受理，审批办理中",
-    "card_making": "证件制作中",
-    "mailed": "证件已寄出",
-    "completed": "已办结",
-}
 
 SERVICE_UNAVAILABLE = "utter_service_unavailable"
 #: Set (by the lookup only) when a case had many failures: its form then asks for the full number.
 FULL_PHONE_SLOT = "case_full_phone_required"
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment + dt.timedelta(hours=8)
-
-
-def _window_lines(case: CaseView) -> list[str]:
-    if case.window is None:
-        return [
-            f"请到{case.county}户政服务大厅办理（地址、电话可以问我“{case.county}户籍窗口在哪”）。"
-        ]
-    window = case.window
-    return [
-        f"办理地点：{window.name}",
-        f"地址：{window.address}",
-        f"电话：{window.phone}",
-        f"办公时间：{window.hours}",
-    ]
-
-
-def _next_step(case: CaseView) -> list[str]:
-    stage = case.stage
-    if stage == "submitted":
-        return [
-            "下一步：户籍民警预审核您上传的材料，一般24小时内完成，结果会通过电话和小程序消息通知您，无需重复提交。"
-        ]
-    if stage == "pre_review":
-        return [
-            "下一步：预审核一般24小时内完成，结果会通过电话和小程序消息通知您，请保持电话畅通。"
-        ]
-    if stage == "pre_review_passed":
-        return [
-            "下一步：请携带全部材料原件到窗口办理，一次办结。",
-            *_window_lines(case),
-            "可以先预约办理时间，免排队。",
-        ]
-    if stage == "materials_needed":
-        lines = ["需要补充的材料："]
-        lines += [f"{i}. {item}" for i, item in enumerate(case.missing_materials, 1)] or [
-            "（详见小程序“我的办件”中的审核意见）"
-        ]
-        lines.append(
-            "下一步：请在“廊坊e户政”小程序“我的办件”中重新上传以上材料，提交后重新预审核（一般24小时内）。"
-        )
-        return lines
-    if stage == "accepted":
-        if case.business_code == "id_card":
-            return ["下一步：证件制作，最多15个工作日，制好后邮寄或通知您领取。"]
-        return ["下一步：审批完成后会通过电话和小程序消息通知您，请保持电话畅通。"]
-    if stage == "card_making":
-        return ["下一步：证件制作最多15个工作日，制好后寄出，寄出时会告诉您快递单号。"]
-    if stage == "mailed":
-        return [
-            f"快递：{case.courier_company or '邮政EMS'}，"
-            f"运单号 {case.courier_number or '（暂未生成）'}",
-            "下一步：可以用运单号在快递公司官网或小程序查询物流，签收时请当面核对证件。",
-        ]
-    return ["该业务已办结。如果没有收到证件或有疑问，可以说“留言”，户籍民警会联系您。"]
-
-
-def format_case_reply(case: CaseView) -> str:
-    """Build the reply for a found case: stage, next step, window / materials / courier.
+def case_reply(case: CaseView) -> Reply:
+    """The reply for a found case: its stage and the next step (one response per stage).
 
     Args:
         case: the case as returned by the lookup.
 
     Returns:
-        Short Chinese text, a few lines.
-
+        ``utter_case_stage_<stage>`` (``utter_case_stage_accepted_id_card`` for ID cards) with
+        the case's values; the window, materials and courier where the stage has them.
     """
-    business = BUSINESS_TYPES.get(case.business_code, "户政业务")
-    updated = _local(case.updated_at)
-    lines = [
-        f"查到了：{business}（{case.county}），受理编号 {case.case_number}",
-        f"当前进度：{STAGE_LABELS.get(case.stage, case.stage)}"
-        f"（更新于{updated.month}月{updated.day}日 {updated:%H:%M}）",
-        *_next_step(case),
-    ]
-    return "\n".join(lines)
+    updated = case.updated_at + dt.timedelta(hours=8)  # stored in UTC, shown in Beijing time
+    values: dict[str, Any] = {
+        "business": knowledge.term_name(knowledge.business_types(), case.business_code, ""),
+        "county": case.county,
+        "case_number": case.case_number,
+        "updated": f"{updated.month}月{updated.day}日 {updated:%H:%M}",
+        "materials": "\n".join(f"{i}. {item}" for i, item in enumerate(case.missing_materials, 1)),
+        "courier_company": case.courier_company or "",
+        "courier_number": case.courier_number or "",
+    }
+    stage = case.stage
+    if stage == "accepted" and case.business_code == "id_card":
+        stage = "accepted_id_card"
+    if stage == "pre_review_passed" and case.window is None:
+        stage = "pre_review_passed_no_window"
+    if stage == "materials_needed" and not case.missing_materials:
+        stage = "materials_needed_unlisted"
+    if stage == "mailed" and not case.courier_number:
+        stage = "mailed_no_number"
+    if case.window is not None:
+        window = case.window
+        values.update(
+            window=window.name, address=window.address, phone=window.phone, hours=window.hours
+        )
+    buttons = None
+    if case.stage == "pre_review_passed":
+        buttons = [{"title": "预约窗口办理", "payload": "/book_appointment"}]
+    return Reply(f"utter_case_stage_{stage}", values, buttons)
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -169,11 +119,9 @@ class ValidateCaseStatusForm(FormValidationAction):
         if number is None:
             problem = case_number_problem(raw)
             if problem:
-                dispatcher.utter_message(text=problem)
+                say(dispatcher, problem)
             elif tracker.get_slot("requested_slot") == "case_number":
-                dispatcher.utter_message(
-                    text=f"没有识别到受理编号。受理编号是“SL”加12位数字，例如{CASE_NUMBER_EXAMPLE}。"
-                )
+                dispatcher.utter_message(response="utter_case_number_not_found")
             return {"case_number": None}
         updates: dict[str, Any] = {"case_number": number}
         text = _latest_text(tracker)
@@ -212,7 +160,7 @@ class ValidateCaseStatusForm(FormValidationAction):
         if factor is None:
             if number:  # "不对，编号是SL…": a corrected case number; the form asks again
                 return {"phone_last4": None, "case_number": number}
-            dispatcher.utter_message(text=last4_problem(raw))
+            say(dispatcher, last4_problem(raw))
             return {"phone_last4": None}
         updates: dict[str, Any] = {"phone_last4": factor}
         if number and number != tracker.get_slot("case_number"):
@@ -260,7 +208,7 @@ class ActionCaseStatus(Action):
             return clear
         logger.info("case status %s: %s", mask_case_number(number), result.status)
         if result.status == "ok" and result.case is not None:
-            dispatcher.utter_message(text=format_case_reply(result.case), **_buttons(result))
+            say(dispatcher, case_reply(result.case))
             return [*clear, SlotSet(FULL_PHONE_SLOT, None)]
         if result.status == "wait":
             dispatcher.utter_message(
@@ -275,12 +223,6 @@ class ActionCaseStatus(Action):
             return [*keep, SlotSet(FULL_PHONE_SLOT, True)]
         dispatcher.utter_message(response="utter_case_lookup_failed", case_number=number)
         return keep
-
-
-def _buttons(result: CaseLookup) -> dict[str, Any]:
-    if result.case is not None and result.case.stage == "pre_review_passed":
-        return {"buttons": [{"title": "预约窗口办理", "payload": "/book_appointment"}]}
-    return {}
 
 
 class ActionClearCaseSlots(ClearSlotsAction):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Any, List
 from urllib.parse import quote
 
@@ -24,8 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.booking import BUSY_RESPONSE, Message, county_from_text
+from actions.booking.parsing import LatestMessage, county_from_text
+from actions.booking.prompts import BUSY_RESPONSE
 from actions.db import DatabaseUnavailable, run_db
+from bot import knowledge
 from bot.db.queries import directory
 
 logger = logging.getLogger(__name__)
@@ -33,20 +34,6 @@ logger = logging.getLogger(__name__)
 #: At most this many places are described in one reply (a few lines each).
 MAX_PLACES = 3
 
-POINT_LABELS: dict[str, str] = {
-    "window": "户籍窗口",
-    "self_service": "24小时身份证自助受理点",
-    "paternity": "亲子鉴定机构",
-    "notary": "公证处",
-    "translation": "翻译机构",
-}
-_POINT_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("self_service", ("自助", "24小时", "二十四小时")),
-    ("paternity", ("亲子鉴定", "亲子", "鉴定")),
-    ("notary", ("公证",)),
-    ("translation", ("翻译",)),
-    ("window", ("窗口", "户政大厅", "户籍大厅", "办证大厅", "派出所", "户政", "户籍")),
-]
 _NOT_POLICE = ("paternity", "notary", "translation")
 
 
@@ -78,13 +65,7 @@ def point_type_from_text(text: str) -> str | None:
         ``window``, ``self_service``, ``paternity``, ``notary``, ``translation`` or None.
 
     """
-    value = unicodedata.normalize("NFKC", text or "").strip().lower()
-    if value in POINT_LABELS:
-        return value
-    for code, words in _POINT_KEYWORDS:
-        if any(word in value for word in words):
-            return code
-    return None
+    return knowledge.term_from_text(knowledge.point_types(), text, loose=True)
 
 
 def describe_place(
@@ -126,10 +107,8 @@ def _county_buttons(intent: str, counties: list[str], **extra: str) -> list[dict
     return [{"title": c, "payload": _payload(intent, county=c, **extra)} for c in counties]
 
 
-def _county_of(tracker: Tracker, message: Message) -> str | None:
-    value = message.entities.get("county")
-    if value is None and message.payload:
-        value = message.payload.get("county")
+def _county_of(tracker: Tracker, message: LatestMessage) -> str | None:
+    value = message.entities.get("county")  # typed, or from a button's payload
     if value is None:
         value = county_from_text(message.text)
     if value is None:
@@ -206,18 +185,19 @@ def service_point_reply(
     """
     if point_type == "window":
         return window_reply(session, county)
-    if point_type not in POINT_LABELS:
+    labels = {term.code: term.name for term in knowledge.point_types()}
+    if point_type not in labels:
         return {
             "text": "请问您要查哪类便民服务点？",
             "buttons": [
                 {"title": label, "payload": _payload("find_service_point", point_type=code)}
-                for code, label in POINT_LABELS.items()
+                for code, label in labels.items()
                 if code != "window"
             ],
             "county": county,
         }
     assert point_type is not None
-    label = POINT_LABELS[point_type]
+    label = labels[point_type]
     counties = [c.name for c in directory.list_counties(session)]
     if county:
         county = county_from_text(county, counties)
@@ -280,7 +260,7 @@ class ActionFindWindow(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Answer with the county's windows, or ask for the county with buttons."""
-        message = Message.from_tracker(tracker)
+        message = LatestMessage.from_tracker(tracker)
         return await _reply(dispatcher, window_reply, _county_of(tracker, message))
 
 
@@ -295,10 +275,8 @@ class ActionFindServicePoint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Answer with the points of the asked type, or ask for the type/county with buttons."""
-        message = Message.from_tracker(tracker)
-        point_type = message.entities.get("point_type")
-        if point_type is None and message.payload:
-            point_type = message.payload.get("point_type")
+        message = LatestMessage.from_tracker(tracker)
+        point_type = message.entities.get("point_type")  # typed, or from a button's payload
         if point_type is None:
             point_type = point_type_from_text(message.text)
         return await _reply(

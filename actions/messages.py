@@ -21,10 +21,11 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.replies import say
 from actions.slots import ClearSlotsAction
 from actions.validation import normalise, phone_problem
 from bot.db.crypto import decrypt_phone, encrypt_phone
-from bot.db.queries.messages import MAX_TEXT_LENGTH, SavedMessage, save_message
+from bot.db.queries.messages import MAX_TEXT_LENGTH, save_message
 from bot.numbers import mask_phone, mask_text, parse_phone
 
 logger = logging.getLogger(__name__)
@@ -81,28 +82,6 @@ def describe_due(due: dt.datetime, now_local: dt.datetime) -> str:
     if days == 1:
         return f"明天{label}{clock}"
     return f"{label}{clock}"
-
-
-def format_saved_reply(saved: SavedMessage, now_local: dt.datetime) -> str:
-    """Confirm a stored message with the masked number and the call-back time.
-
-    Args:
-        saved: the stored message.
-        now_local: now (naive Beijing time).
-
-    Returns:
-        The reply text.
-
-    """
-    return "\n".join(
-        [
-            f"已为您留言（留言编号 {saved.id}）。",
-            f"回电号码：{saved.phone_masked}",
-            f"户籍民警会在{describe_due(saved.callback_due_local, now_local)}"
-            "给您回电，请留意来电。",
-            "紧急情况请直接拨打110。",
-        ]
-    )
 
 
 _KEPT = "enc:"
@@ -172,9 +151,7 @@ class ValidateLeaveMessageForm(FormValidationAction):
         rest = question_part(_NUMBER_RUN.sub(" ", text))
         if len(rest) < MIN_TEXT_LENGTH:
             if tracker.get_slot("requested_slot") == "message_text":
-                dispatcher.utter_message(
-                    text="请简单说一下您要咨询或反映的问题，民警好提前了解情况，例如：“孩子落户需要准备什么材料”。"
-                )
+                dispatcher.utter_message(response="utter_message_text_too_short")
             updates: dict[str, Any] = {"message_text": None}
             if phone and not tracker.get_slot("contact_phone"):
                 updates["contact_phone"] = keep_phone(phone)
@@ -206,7 +183,7 @@ class ValidateLeaveMessageForm(FormValidationAction):
         raw = str(slot_value or "")
         phone = parse_phone(raw)
         if phone is None:
-            dispatcher.utter_message(text=phone_problem(raw))
+            say(dispatcher, phone_problem(raw))
             return {"contact_phone": None}
         return {"contact_phone": keep_phone(phone)}
 
@@ -239,18 +216,21 @@ class ActionSaveMessage(Action):
         phone = kept_phone(tracker.get_slot("contact_phone"))
         clear: list[EventType] = [SlotSet("message_text", None), SlotSet("contact_phone", None)]
         if not text or phone is None:
-            dispatcher.utter_message(text="留言需要问题描述和手机号码，请说“我要留言”重新开始。")
+            dispatcher.utter_message(response="utter_message_incomplete")
             return clear
         try:
             saved = await run_db(save_message, tracker.sender_id, text, phone)
         except DatabaseUnavailable:
-            dispatcher.utter_message(
-                text="系统繁忙，请稍后再试。留言暂未保存，您也可以拨打12345政务服务热线反映。"
-            )
+            dispatcher.utter_message(response="utter_message_not_saved")
             return clear
         logger.info("message %s saved, call back %s", saved.id, mask_phone(phone))
         now_local = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
-        dispatcher.utter_message(text=format_saved_reply(saved, now_local))
+        dispatcher.utter_message(
+            response="utter_message_saved",
+            message_id=saved.id,
+            phone=saved.phone_masked,
+            due=describe_due(saved.callback_due_local, now_local),
+        )
         return clear
 
 

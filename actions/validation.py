@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from actions.replies import Reply
+from bot import knowledge
 from bot.numbers import digit_groups, parse_phone
 
 # ----------------------------------------------------------------------------- text helpers
@@ -43,7 +45,7 @@ def normalise(text: str | None) -> str:
 
 # ----------------------------------------------------------------------------- case number
 
-CASE_NUMBER_EXAMPLE = "SL202611050123"
+
 _CASE_RE = re.compile(r"(?<![A-Z0-9])SL(\d{12})(?!\d)")
 # SL + 12 digits written in one piece: found before spaces are squeezed out, so that
 # "SL202611050123 5678" is the case number and the factor, not a 16-digit number.
@@ -79,15 +81,15 @@ def parse_case_number(text: str | None) -> str | None:
     return f"SL{match.group(1)}" if match else None
 
 
-def case_number_problem(text: str | None) -> str | None:
+def case_number_problem(text: str | None) -> Reply | None:
     """Explain why the text holds no valid case number, if it looks like an attempt at one.
 
     Args:
         text: what the user typed.
 
     Returns:
-        A reason in Chinese, or ``None`` when the text does not look like a case number at all
-        (e.g. the activation phrase "我的身份证办到哪了").
+        ``utter_case_number_wrong_length`` with the digit count, or ``None`` when the text
+        does not look like a case number at all (e.g. "我的身份证办到哪了").
 
     """
     if parse_case_number(text):
@@ -98,10 +100,7 @@ def case_number_problem(text: str | None) -> str | None:
         return None
     digits = re.sub(r"\D", "", match.group(0))
     if value.find("SL") != -1 or len(digits) >= 6:
-        return (
-            f"受理编号应为“SL”加12位数字（例如{CASE_NUMBER_EXAMPLE}），"
-            f"您输入的是{len(digits)}位数字，请核对后重新输入。"
-        )
+        return Reply("utter_case_number_wrong_length", {"count": len(digits)})
     return None
 
 
@@ -113,22 +112,23 @@ def _digit_count(text: str | None) -> int:
     return sum(len(group) for group in digit_groups(text))
 
 
-def phone_problem(text: str | None) -> str:
-    """Explain why the text holds no valid mobile number.
+def phone_problem(text: str | None) -> Reply:
+    """Explain why the text holds no valid mobile number (never echoing the digits).
 
     Args:
         text: what the user typed.
 
     Returns:
-        A reason in Chinese (never echoing the digits).
+        ``utter_phone_missing``, ``utter_phone_wrong_length`` (with the count) or
+        ``utter_phone_wrong_prefix``.
 
     """
     count = _digit_count(text)
     if not count:
-        return "请输入11位手机号码，方便民警给您回电。"
+        return Reply("utter_phone_missing")
     if count != 11:
-        return f"手机号码应为11位数字，您输入的是{count}位，请核对后重新输入。"
-    return "手机号码格式不正确（应以13-19开头），请核对后重新输入。"
+        return Reply("utter_phone_wrong_length", {"count": count})
+    return Reply("utter_phone_wrong_prefix")
 
 
 def parse_last4(text: str | None) -> str | None:
@@ -152,20 +152,20 @@ def parse_last4(text: str | None) -> str | None:
     return next((group for group in digit_groups(value) if len(group) == 4), None)
 
 
-def last4_problem(text: str | None) -> str:
+def last4_problem(text: str | None) -> Reply:
     """Explain why the text holds no valid last-4 factor.
 
     Args:
         text: what the user typed.
 
     Returns:
-        A reason in Chinese.
+        ``utter_last4_missing`` or ``utter_last4_wrong_length`` (with the count).
 
     """
     count = _digit_count(text)
     if not count:
-        return "请输入办理时预留手机号码的后4位数字。"
-    return f"请输入4位数字（手机号码后4位），您输入的是{count}位。"
+        return Reply("utter_last4_missing")
+    return Reply("utter_last4_wrong_length", {"count": count})
 
 
 # ----------------------------------------------------------------------------- limits
@@ -317,14 +317,6 @@ def validate_name(name: str | None) -> NameCheck:
     return NameCheck(value, True, surname=surname, given_name=given)
 
 
-_GENDER_WORDS: tuple[tuple[str, str], ...] = (
-    ("男孩子", "male"), ("女孩子", "female"), ("男宝宝", "male"), ("女宝宝", "female"),
-    ("男孩儿", "male"), ("女孩儿", "female"), ("男孩", "male"), ("女孩", "female"),
-    ("男宝", "male"), ("女宝", "female"), ("男娃", "male"), ("女娃", "female"),
-    ("儿子", "male"), ("女儿", "female"), ("闺女", "female"), ("男生", "male"),
-    ("女生", "female"), ("男性", "male"), ("女性", "female"), ("男的", "male"),
-    ("女的", "female"), ("性别男", "male"), ("性别女", "female"),
-)  # fmt: skip
 _GENDER_ALONE = {"男": "male", "女": "female", "male": "male", "female": "female"}
 
 # Phrases around a name in a request ("帮我查下叫李子涵的多不多"), longest first.
@@ -350,6 +342,11 @@ _TRAILING = "的吗呢啊呀吧哈嘛么了"
 _EDGE_PUNCT = " \t\r\n，,。.!！?？、;；:：“”\"'‘’()（）[]【】《》<>~～-—…"
 
 
+def _gender_phrases() -> list[tuple[str, str]]:
+    """Gender phrases of two or more characters (a lone 男/女 counts only standing alone)."""
+    return [(word, gender) for word, gender in knowledge.gender_words() if len(word) > 1]
+
+
 def extract_gender(text: str | None) -> str | None:
     """Find the newborn's gender in free text (男孩 / 女宝宝 / 儿子 / 男 ...).
 
@@ -361,7 +358,7 @@ def extract_gender(text: str | None) -> str | None:
 
     """
     value = normalise(text)
-    for word, gender in _GENDER_WORDS:
+    for word, gender in _gender_phrases():
         if word in value:
             return gender
     stripped = value.strip(_EDGE_PUNCT).lower()
@@ -374,7 +371,7 @@ def extract_gender(text: str | None) -> str | None:
 
 
 def _strip_gender(value: str) -> str:
-    for word, _ in _GENDER_WORDS:
+    for word, _ in _gender_phrases():
         value = value.replace(word, " ")
     value = re.sub(r"^[男女](?=[\s,，:：])", " ", value)
     return re.sub(r"(?<=[\s,，:：])[男女]$", " ", value)

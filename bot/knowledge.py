@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,85 @@ def topics() -> dict[str, Topic]:
                 payload=str(item.get("payload", "")),
             )
     return result
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a vocabulary (a business type or a service-point type).
+
+    Attributes:
+        code: the internal code (entity value, database key).
+        name: the display name.
+        words: phrases that mean this term in any sentence (entity patterns).
+        answer_words: looser phrases that mean it only as an answer to "which one?".
+        bookable: business types only: whether a window can be booked for it online.
+    """
+
+    code: str
+    name: str
+    words: tuple[str, ...] = ()
+    answer_words: tuple[str, ...] = ()
+    bookable: bool = False
+
+
+def _terms(key: str) -> list[Term]:
+    return [
+        Term(
+            code=str(item["code"]),
+            name=str(item["name"]),
+            words=tuple(str(w) for w in item.get("words") or ()),
+            answer_words=tuple(str(w) for w in item.get("answer_words") or ()),
+            bookable=bool(item.get("bookable", False)),
+        )
+        for item in load_file("vocabulary.yml").get(key) or []
+    ]
+
+
+def business_types() -> list[Term]:
+    """The business types, most asked first (the order of booking buttons)."""
+    return _terms("business_types")
+
+
+def point_types() -> list[Term]:
+    """The service-point types (窗口, 24小时自助受理点, 亲子鉴定, 公证, 翻译)."""
+    return _terms("point_types")
+
+
+def term_name(terms: list[Term], code: str | None, default: str = "") -> str:
+    """The display name of a code (``id_card`` -> ``居民身份证``), or ``default``."""
+    return next((t.name for t in terms if t.code == code), default)
+
+
+def term_from_text(terms: list[Term], text: str | None, loose: bool = False) -> str | None:
+    """Map a code, a display name or a phrase in free text to a term's code.
+
+    Args:
+        terms: :func:`business_types` or :func:`point_types`.
+        text: the user's text (``补身份证``, ``24小时自助机在哪``) or a code.
+        loose: also accept the answer words (when the text answers "which one?").
+
+    Returns:
+        The code of the term whose longest phrase occurs in the text, or ``None``.
+    """
+    value = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not value:
+        return None
+    best: tuple[int, str] | None = None
+    for term in terms:
+        if value == term.code:
+            return term.code
+        phrases = (term.name, *term.words, *(term.answer_words if loose else ()))
+        for phrase in phrases:
+            if phrase and phrase.lower() in value and (best is None or len(phrase) > best[0]):
+                best = (len(phrase), term.code)
+    return best[1] if best else None
+
+
+def gender_words() -> list[tuple[str, str]]:
+    """``(phrase, gender)`` pairs for the newborn's gender, longest phrase first."""
+    genders = load_file("vocabulary.yml").get("genders") or {}
+    pairs = [(str(w), str(g)) for g, words in genders.items() for w in words or ()]
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
