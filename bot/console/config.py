@@ -47,8 +47,11 @@ class ConsoleSettings:
         cookie_secure: add ``Secure`` to the session cookie (behind HTTPS).
         sync_interval: seconds between background reads of new conversations (0: off).
         scrypt_n: scrypt cost parameter for new password hashes.
-        lockout_attempts: failed logins in a row that lock an account.
-        lockout_minutes: how long a locked account stays locked.
+        lockout_attempts: failed logins in a row that lock an account name (existing or not).
+        lockout_minutes: how long a locked account name or client stays locked.
+        client_attempts: failed logins from one client address that lock the client.
+        client_window_minutes: the window in which a client's failures are counted.
+        low_margin: an answer whose top two intents are closer than this is "low margin".
         retrain_command: command line of the "retrain" action (empty: action disabled).
         page_size: inbox groups per page.
         allow_phone_reveal: officers may reveal a message's call-back number (audited).
@@ -69,6 +72,9 @@ class ConsoleSettings:
     scrypt_n: int = 2**17
     lockout_attempts: int = 5
     lockout_minutes: int = 15
+    client_attempts: int = 20
+    client_window_minutes: int = 15
+    low_margin: float = 0.2
     retrain_command: str = ""
     page_size: int = 20
     allow_phone_reveal: bool = True
@@ -102,6 +108,7 @@ class ConsoleSettings:
             port=_env_int("CONSOLE_PORT", 8081),
             timezone=os.environ.get("CONSOLE_TZ") or "Asia/Shanghai",
             low_confidence=_env_float("CONSOLE_LOW_CONFIDENCE", 0.7),
+            low_margin=_env_float("CONSOLE_LOW_MARGIN", 0.2),
             cluster_threshold=_env_float("CONSOLE_CLUSTER_THRESHOLD", 0.5),
             session_hours=_env_float("CONSOLE_SESSION_HOURS", 8.0),
             cookie_secure=_env_bool("CONSOLE_COOKIE_SECURE", False),

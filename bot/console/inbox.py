@@ -17,6 +17,7 @@ from bot.db.models import utcnow
 REASON_LABELS: dict[str, str] = {
     "fallback": "未识别",
     "low_confidence": "低置信度",
+    "low_margin": "两个意图难分",
     "out_of_scope": "业务范围外",
     "thumbs_down": "用户点踩",
     "message": "留言",
@@ -25,6 +26,7 @@ STATUS_LABELS: dict[str, str] = {"new": "待处理", "reviewed": "已处理", "n
 _REASON_COLUMNS = {
     "fallback": ConsoleItem.is_fallback,
     "low_confidence": ConsoleItem.is_low_confidence,
+    "low_margin": ConsoleItem.is_low_margin,
     "out_of_scope": ConsoleItem.is_out_of_scope,
     "thumbs_down": ConsoleItem.is_thumbs_down,
     "message": ConsoleItem.is_message,

@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from bot.console.app import ROUTES
 from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
-from bot.console.models import ConsoleAuditLog, ConsoleLoginAttempt, ConsoleUser
+from bot.console.models import (
+    ConsoleAuditLog,
+    ConsoleLoginAttempt,
+    ConsoleLoginThrottle,
+    ConsoleUser,
+)
 from bot.console.security import hash_password, verify_password
 from tests.console.conftest import ADMIN, OFFICER, SCRIPT_TEXT, seed_standard
 from tests.console.helpers import Client, ConsoleServer, TrackerWriter, find
@@ -150,13 +155,11 @@ def test_five_failed_logins_lock_the_account_for_15_minutes(
     assert client.get("/inbox").status_code == 303
     db = ConsoleDB(settings)
     with db.session() as session:
-        user = session.execute(
-            sa.select(ConsoleUser).where(ConsoleUser.username == OFFICER[0])
-        ).scalar_one()
-        remaining = user.locked_until - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        row = session.get(ConsoleLoginThrottle, f"account:{OFFICER[0]}")
+        remaining = row.locked_until - dt.datetime.now(dt.UTC).replace(tzinfo=None)
         assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
         # 15 minutes later (moved back in time rather than waiting)...
-        user.locked_until = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+        row.locked_until = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
     resp = client.login(*OFFICER)
     assert resp.status_code == 303
     assert client.get("/inbox").status_code == 200
