@@ -79,6 +79,7 @@ class ConsoleApp:
             finalize=_mask_output,
         )
         self.env.filters["local"] = self.local
+        self.env.filters["intent_label"] = lambda name: self.catalog().label(name)
         self.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}"
         self.env.globals["REASON_LABELS"] = inbox.REASON_LABELS
         self.env.globals["STATUS_LABELS"] = inbox.STATUS_LABELS

@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.console.config import ConsoleSettings
+from bot.console.db import ConsoleDB
+from bot.console.models import ConsoleItem
 from bot.db.session import PROJECT_ROOT
 from tests.console.helpers import Client, ConsoleServer, TrackerWriter, Turn
 
@@ -57,6 +59,20 @@ def settings(tmp_path: Path, project: Path) -> ConsoleSettings:
         scrypt_n=2**14,
         retrain_command="",
     )
+
+
+@pytest.fixture()
+def db(settings: ConsoleSettings) -> Iterator[ConsoleDB]:
+    """The console's database handles on the test databases."""
+    handle = ConsoleDB(settings)
+    yield handle
+    handle.dispose()
+
+
+def items_by_text(db: ConsoleDB) -> dict[str, ConsoleItem]:
+    """Every inbox item, by its (masked) text."""
+    with db.session() as session:
+        return {i.text: i for i in session.execute(sa.select(ConsoleItem)).scalars()}
 
 
 @pytest.fixture()
