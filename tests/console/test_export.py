@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -11,6 +17,7 @@ from bot.console.export import clean_example, export_annotations
 from bot.console.inbox import Review, ReviewError, apply_review
 from bot.console.ingest import Syncer
 from bot.console.intents import load_catalog
+from bot.db.session import PROJECT_ROOT
 from tests.console.conftest import (
     MASKED_ID,
     PHONE,
@@ -18,9 +25,7 @@ from tests.console.conftest import (
     now_utc,
     seed_standard,
 )
-from tests.console.helpers import TrackerWriter, Turn
-
-TZ = "Asia/Shanghai"
+from tests.console.helpers import Client, TrackerWriter, Turn, find, run_cli
 
 
 def test_annotation_exports_valid_merged_nlu_without_duplicates(
@@ -111,3 +116,70 @@ def test_examples_are_cleaned_for_rasa() -> None:
     assert clean_example(f"  我的号{PHONE}\n丢了 ") == "我的号138****5678 丢了"
     assert clean_example("[固安](county)的窗口") == "［固安］(county)的窗口"
     assert clean_example("/greet") == "greet"
+
+
+RASA = str(Path(sys.executable).parent / "rasa")
+
+
+def _validate(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            RASA,
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--config",
+            "config.yml",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"},
+        timeout=600,
+    )
+
+
+def _problems(output: str) -> set[str]:
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+    return {
+        re.sub(r"^\S+ \S+ ", "", line).strip()
+        for line in lines
+        if "WARNING" in line or "ERROR" in line or "UserWarning" in line
+    }
+
+
+def test_exported_file_passes_rasa_data_validate(
+    officer: Client, writer: TrackerWriter, settings: ConsoleSettings
+) -> None:
+    seed_standard(writer, settings)
+    baseline = _validate(settings.project_dir)
+    inbox = officer.get("/inbox").text
+    for label, intent in (
+        ("身份证掉了咋整", "faq/id_card_lost_online"),
+        ("今天天气怎么样", "out_of_scope/other"),
+        ("户口迁入要什么材料", "ask_move_in"),
+    ):
+        key = find(rf'href="/groups/([0-9a-f]{{16}})">{label}', inbox)
+        ids = re.findall(r'name="item_id" value="(\d+)"', officer.get(f"/groups/{key}").text)
+        resp = officer.post_form(
+            f"/groups/{key}/review", {"item_id": ids, "action": "annotate", "intent": intent}
+        )
+        assert resp.status_code == 303
+    exported = settings.nlu_export_path.read_text(encoding="utf-8")
+    assert "- intent: out_of_scope/other\n  examples: |\n    - 今天天气怎么样" in exported
+    assert "- intent: ask_move_in\n  examples: |\n    - 户口迁入要什么材料" in exported
+    after = _validate(settings.project_dir)
+    new_problems = _problems(after.stdout + after.stderr) - _problems(
+        baseline.stdout + baseline.stderr
+    )
+    assert not new_problems, new_problems
+    if baseline.returncode == 0:
+        assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
+    # The CLI export writes the same file.
+    done = run_cli(settings, "export")
+    assert done.returncode == 0, done.stderr
+    assert settings.nlu_export_path.read_text(encoding="utf-8") == exported

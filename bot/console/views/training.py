@@ -63,6 +63,7 @@ def retrain_view(console: ConsoleApp, req: Req, error: str = "") -> web.Response
         title="重新训练",
         jobs=jobs,
         running=running,
+        loading=any(j.status == "succeeded" and not j.deploy_status for j in jobs),
         progress=progress,
         last=last,
         enabled=bool(console.settings.retrain_command.strip()),
@@ -71,7 +72,7 @@ def retrain_view(console: ConsoleApp, req: Req, error: str = "") -> web.Response
 
 
 def retrain_start(console: ConsoleApp, req: Req) -> web.Response:
-    """Start training in the background."""
+    """Start training in the background (admin only); the new model is loaded when done."""
     assert req.user is not None
     try:
         job = retrain.start(console.db, req.user.username)
@@ -85,5 +86,5 @@ ROUTES = [
     Route("GET", "/export", export_view, audit="view_export"),
     Route("POST", "/export", export_run),
     Route("GET", "/retrain", retrain_view, audit="view_retrain"),
-    Route("POST", "/retrain", retrain_start),
+    Route("POST", "/retrain", retrain_start, admin=True),
 ]
