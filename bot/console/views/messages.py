@@ -30,18 +30,23 @@ def messages_view(
 ) -> web.Response:
     """Messages left for officers, with status and notes."""
     status = str(req.query.get("status") or "")
+    status = status if status in messages.MESSAGE_STATUS_LABELS else ""
+    overdue_only = req.query.get("overdue") == "1"
     page = page_param(req.query)
     with console.db.session() as session:
-        rows, total = messages.list_messages(session, status, page, PAGE_SIZE)
+        result = messages.list_messages(session, status, page, PAGE_SIZE, overdue_only)
     return console.render(
         req,
         "messages.html",
         title="留言",
-        rows=rows,
-        total=total,
-        status_filter=status if status in messages.MESSAGE_STATUS_LABELS else "",
+        rows=result.rows,
+        total=result.total,
+        overdue=result.overdue,
+        overdue_ids=result.overdue_ids,
+        overdue_only=overdue_only,
+        status_filter=status,
         page=page,
-        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+        pages=max(1, (result.total + PAGE_SIZE - 1) // PAGE_SIZE),
         revealed=revealed or {},
         allow_reveal=console.settings.allow_phone_reveal,
         statuses=messages.MESSAGE_STATUS_LABELS,
