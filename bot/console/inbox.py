@@ -33,6 +33,11 @@ _REASON_COLUMNS = {
 }
 
 
+#: Dates outside this range are ignored as filters (year 1 or 9999 cannot be converted to UTC).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+
+
 class ReviewError(ValueError):
     """An annotation that cannot be saved (message is user-facing Chinese)."""
 
@@ -74,9 +79,10 @@ class InboxFilter:
             if not raw:
                 return default if name not in params else None
             try:
-                return dt.date.fromisoformat(raw)
+                value = dt.date.fromisoformat(raw)
             except ValueError:
                 return default
+            return value if FIRST_DAY <= value <= LAST_DAY else default
 
         reason = str(params.get("reason") or "")
         status = str(params.get("status", "new") or "")
