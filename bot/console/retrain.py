@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import shlex
 import subprocess
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from bot.console import rasa_api
 from bot.console.db import ConsoleDB
+from bot.console.files import private_dir
 from bot.console.models import ConsoleRetrainJob
 from bot.db.models import utcnow
 
@@ -107,8 +109,8 @@ def start(db: ConsoleDB, username: str) -> ConsoleRetrainJob:
         raise RetrainError("未配置训练命令（CONSOLE_RETRAIN_COMMAND）。")
     if running_job(db) is not None:
         raise RetrainError("已有训练任务在运行，请等待其完成。")
-    log_dir = db.settings.var_dir / "retrain"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(db.settings.var_dir)
+    log_dir = private_dir(db.settings.var_dir / "retrain")
     with db.session() as session:
         job = ConsoleRetrainJob(started_by=username, command=command, log_path="", status="running")
         session.add(job)
@@ -116,7 +118,8 @@ def start(db: ConsoleDB, username: str) -> ConsoleRetrainJob:
         job.log_path = str(log_dir / f"job-{job.id}.log")
         job_id = int(job.id)
         log_path = job.log_path
-    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the watcher
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    log = os.fdopen(fd, "w", encoding="utf-8")  # closed by the watcher
     try:
         process = subprocess.Popen(  # noqa: S603 - command is operator configuration
             shlex.split(command),

@@ -20,12 +20,10 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import make_url
 
 from bot.console.config import ConsoleSettings
+from bot.console.files import make_private, private_dir
 from bot.privacy import mask_text
 
 logger = logging.getLogger(__name__)
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -49,20 +47,6 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(str(parsed.database))
-
-
-def make_private(path: Path) -> None:
-    """Restrict a file (and SQLite's ``-wal``/``-shm``/``-journal`` companions) to its owner."""
-    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
-        if candidate.exists():
-            candidate.chmod(PRIVATE_FILE)
-
-
-def private_dir(path: Path) -> Path:
-    """Create a folder readable by its owner only (an existing one is tightened)."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(PRIVATE_DIR)
-    return path
 
 
 def _schema_is_current(url: str) -> bool:
@@ -95,7 +79,7 @@ def ensure_schema(
     url = settings.database_url
     shown = make_url(url).render_as_string(hide_password=True)
     db_file = sqlite_path(url)
-    created = db_file is not None and not db_file.exists()
+    created = db_file is not None and not db_file.is_file()
     started = time.monotonic()
     pause = 1.0
     while True:

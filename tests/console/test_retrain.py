@@ -68,6 +68,8 @@ def test_admin_retrains_and_the_running_bot_loads_the_new_model(
         assert "已加载" in page and "无需重启" in page
     finally:
         server.stop()
+    logs = list((settings.var_dir / "retrain").glob("job-*.log"))
+    assert logs and all(p.stat().st_mode & 0o777 == 0o600 for p in logs)
     model = settings.project_dir / "models" / "20261202-120000-new-model.tar.gz"
     assert rasa.loads == [{"model_file": str(model.resolve())}]
     assert rasa.model_file == model.name
