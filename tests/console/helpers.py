@@ -40,6 +40,8 @@ class Turn:
         bot: the bot's answer.
         action: the action predicted after the message.
         rejected: ``action`` (a form) rejected the message; ``action_clarify`` ran instead.
+        runner_up: the second answer of the response selector and its confidence.
+        buttons: ``(title, payload)`` of the buttons the bot's answer offers.
     """
 
     text: str
@@ -49,6 +51,8 @@ class Turn:
     bot: str = "好的。"
     action: str = "utter_default"
     rejected: bool = False
+    runner_up: tuple[str, float] | None = None
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
@@ -80,6 +84,10 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
             "intent_ranking": ranking,
         }
         if turn.sub_intent:
+            ranking = [{"intent_response_key": turn.sub_intent, "confidence": turn.confidence}]
+            if turn.runner_up:
+                key, confidence = turn.runner_up
+                ranking.append({"intent_response_key": key, "confidence": confidence})
             parse_data["response_selector"] = {
                 "all_retrieval_intents": ["faq", "out_of_scope"],
                 turn.intent: {
@@ -89,7 +97,7 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
                         "responses": [{"text": turn.bot}],
                         "utter_action": f"utter_{turn.sub_intent}",
                     },
-                    "ranking": [],
+                    "ranking": ranking,
                 },
             }
         events.append(
@@ -107,7 +115,8 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
             events.append(ActionExecuted("action_clarify", timestamp=ts + 1))
         else:
             events.append(ActionExecuted(turn.action, timestamp=ts + 1))
-        events.append(BotUttered(turn.bot, {"buttons": []}, timestamp=ts + 1))
+        buttons = [{"title": t, "payload": p} for t, p in turn.buttons]
+        events.append(BotUttered(turn.bot, {"buttons": buttons}, timestamp=ts + 1))
         events.append(ActionExecuted("action_listen", timestamp=ts + 2))
     return events
 
