@@ -29,9 +29,8 @@ PHONE = "13812345678"
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts" / "console"
 
 
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's domain, config and data (exports go here, not to data/)."""
+def copy_project(tmp_path: Path) -> Path:
+    """A copy of the project's domain, config and data under ``tmp_path/project``."""
     root = tmp_path / "project"
     root.mkdir()
     for name in ("domain.yml", "config.yml"):
@@ -44,21 +43,34 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture()
-def settings(tmp_path: Path, project: Path) -> ConsoleSettings:
+def make_settings(tmp_path: Path, project: Path, **overrides: object) -> ConsoleSettings:
     """Console settings on fresh, migrated SQLite databases in ``tmp_path``."""
     from bot.db import migrate
 
     app_url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate.upgrade(app_url)
-    return ConsoleSettings(
-        database_url=app_url,
-        tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-        project_dir=project,
-        sync_interval=0,
-        scrypt_n=2**14,
-        retrain_command="",
-    )
+    values: dict[str, object] = {
+        "database_url": app_url,
+        "tracker_url": f"sqlite:///{tmp_path / 'tracker.db'}",
+        "project_dir": project,
+        "sync_interval": 0,
+        "scrypt_n": 2**14,
+        "retrain_command": "",
+        **overrides,
+    }
+    return ConsoleSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's domain, config and data (exports go here, not to data/)."""
+    return copy_project(tmp_path)
+
+
+@pytest.fixture()
+def settings(tmp_path: Path, project: Path) -> ConsoleSettings:
+    """Console settings on fresh, migrated SQLite databases in ``tmp_path``."""
+    return make_settings(tmp_path, project)
 
 
 @pytest.fixture()

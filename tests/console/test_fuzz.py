@@ -8,7 +8,6 @@ every run, so a failure is reproducible).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +20,19 @@ from hypothesis import strategies as st
 
 from bot.console import accounts
 from bot.console.app import ROUTES
-from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
-from bot.db.session import PROJECT_ROOT
-from tests.console.conftest import ADMIN, OFFICER, seed_standard
+from tests.console.conftest import ADMIN, OFFICER, copy_project, make_settings, seed_standard
 from tests.console.helpers import CSRF_RE, Client, ConsoleServer, TrackerWriter
 
 GET_EXAMPLES = 1100
 POST_EXAMPLES = 1000
+#: Deterministic (the same requests every run), no example database on disk.
+SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "derandomize": True,
+    "database": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
 TRACE_MARKERS = ("Traceback", 'File "', "aiohttp/", "sqlalchemy", "Exception")
 SPECIAL = [
     "",
@@ -100,25 +104,9 @@ class Fuzz:
 
 @pytest.fixture(scope="module")
 def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
-    from bot.db import migrate
-
     tmp = tmp_path_factory.mktemp("fuzz")
-    project = tmp / "project"
-    project.mkdir()
-    for name in ("domain.yml", "config.yml"):
-        shutil.copy(PROJECT_ROOT / name, project / name)
-    shutil.copytree(PROJECT_ROOT / "data", project / "data")
-    url = f"sqlite:///{tmp / 'app.db'}"
-    migrate.upgrade(url)
-    conf = ConsoleSettings(
-        database_url=url,
-        tracker_url=f"sqlite:///{tmp / 'tracker.db'}",
-        project_dir=project,
-        sync_interval=0,
-        scrypt_n=2**14,
-        retrain_command="",
-        client_attempts=10**6,  # the fuzzer's failed logins must not lock its own client out
-    )
+    # The fuzzer's failed logins must not lock its own client out.
+    conf = make_settings(tmp, copy_project(tmp), client_attempts=10**6)
     writer = TrackerWriter(conf.tracker_url)
     seed_standard(writer, conf)
     writer.close()
@@ -190,13 +178,7 @@ get_routes = sorted({r.path for r in ROUTES if r.method == "GET"}) + ["/{tail}",
 post_routes = sorted({r.path for r in ROUTES if r.method == "POST"} - {"/logout"})
 
 
-@settings(
-    max_examples=GET_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=GET_EXAMPLES, **SETTINGS)
 @given(
     who=st.sampled_from(["anon", "officer", "admin"]),
     route=st.sampled_from(get_routes),
@@ -213,13 +195,7 @@ def test_generated_get_requests(
     _check(fuzz, resp, f"{who} GET {url}")
 
 
-@settings(
-    max_examples=POST_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=POST_EXAMPLES, **SETTINGS)
 @given(
     who=st.sampled_from(["anon", "officer", "admin"]),
     route=st.sampled_from(post_routes),
