@@ -14,9 +14,9 @@ import yaml
 from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
 from bot.console.export import clean_example, export_annotations
-from bot.console.inbox import Review, ReviewError, apply_review
 from bot.console.ingest import Syncer
 from bot.console.intents import load_catalog
+from bot.console.review import Review, ReviewError, apply_review
 from bot.db.session import PROJECT_ROOT
 from tests.console.conftest import (
     MASKED_ID,

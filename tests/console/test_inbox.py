@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
-from bot.console.inbox import InboxFilter, Review, apply_review, group_page
+from bot.console.inbox import InboxFilter, group_page
 from bot.console.ingest import Syncer
 from bot.console.intents import load_catalog
 from bot.console.models import ConsoleAuditLog, ConsoleItem
+from bot.console.review import Review, apply_review
 from tests.console.conftest import (
     MASKED_ID,
     seed_standard,

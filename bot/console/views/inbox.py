@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.console import inbox, ingest
+from bot.console import inbox, ingest, review
 from bot.console.export import export_annotations
 from bot.console.pipeline import Req, Route, int_param, not_found, page_param, redirect, safe_next
 
@@ -106,16 +106,16 @@ def group_review(console: ConsoleApp, req: Req) -> web.Response:
         item_id = int_param(name[5:]) if name.startswith("text_") else None
         if item_id is not None:
             texts[item_id] = str(value)
-    review = inbox.Review(action=action, intent=str(req.form.get("intent") or ""), texts=texts)
+    decision = review.Review(action=action, intent=str(req.form.get("intent") or ""), texts=texts)
     catalog = console.catalog()
     try:
         with console.db.session() as session:
             # Only items of this group can be changed from this page.
             members = {int(i.id) for i in inbox.group_items(session, key, None, console.tz, 5000)}
             selected = [i for i in ids if i in members]
-            outcome = inbox.apply_review(session, selected, review, catalog, req.user.username)
-    except inbox.ReviewError as exc:
-        return _group_page(console, req, key, 400, str(exc), review.intent)
+            outcome = review.apply_review(session, selected, decision, catalog, req.user.username)
+    except review.ReviewError as exc:
+        return _group_page(console, req, key, 400, str(exc), decision.intent)
     report = None
     if action in ("annotate", "not_useful", "reopen"):
         with console.db.session() as session:
