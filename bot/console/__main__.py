@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return _regroup(settings)
     if args.command == "export":
         return _export(settings)
-    from bot.console.app import serve
+    from bot.console.server import serve
 
     serve(settings)
     return 0

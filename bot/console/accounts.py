@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.console import security
+from bot.console import security, throttle
 from bot.console.config import ConsoleSettings
 from bot.console.models import ROLES, ConsoleLoginAttempt, ConsoleSession, ConsoleUser
 from bot.db.models import utcnow
+from bot.privacy import mask_text
 
-#: Hash compared against when the username does not exist (equal timing, no enumeration).
-_DUMMY_HASH: dict[int, str] = {}
+#: Stand-in hashes (one per scrypt cost) checked when an account does not exist or is disabled,
+#: so every login costs one scrypt, whatever the name. Computed once per process.
+_DUMMY_HASHES: dict[int, str] = {}
+_DUMMY_LOCK = threading.Lock()
+GENERIC_MESSAGE = "用户名或密码错误。"
+CLIENT_MESSAGE = "登录尝试过于频繁，请{minutes}分钟后再试。"
+
+
+def dummy_hash(n: int) -> str:
+    """The stand-in password hash for scrypt cost ``n`` (computed on first use only)."""
+    with _DUMMY_LOCK:
+        if n not in _DUMMY_HASHES:
+            _DUMMY_HASHES[n] = security.hash_password(security.new_token(), n)
+        return _DUMMY_HASHES[n]
 
 
 class AccountError(ValueError):
@@ -54,14 +68,20 @@ class LoginResult:
         ok: the password was right and the account usable.
         token: the new session token (cookie value) when ``ok``.
         message: what to tell the user when not ``ok`` (never says which part was wrong).
-        locked: the account is (now) locked.
+        throttled: ``account`` when the account name is locked, ``client`` when the client
+            made too many failed attempts, else "".
 
     """
 
     ok: bool
     token: str = ""
     message: str = ""
-    locked: bool = False
+    throttled: str = ""
+
+    @property
+    def locked(self) -> bool:
+        """Whether the account name is (now) locked."""
+        return self.throttled == "account"
 
 
 def validate_username(username: str) -> str:
@@ -107,27 +127,38 @@ def create_user(
         password_hash=security.hash_password(password, settings.scrypt_n),
         role=role,
         active=True,
-        failed_logins=0,
     )
     session.add(user)
     session.flush()
     return user
 
 
+def _policies(settings: ConsoleSettings) -> tuple[throttle.Policy, throttle.Policy]:
+    account = throttle.Policy(settings.lockout_attempts, settings.lockout_minutes)
+    client = throttle.Policy(
+        settings.client_attempts, settings.lockout_minutes, settings.client_window_minutes
+    )
+    return account, client
+
+
 def authenticate(
     session: Session, settings: ConsoleSettings, username: str, password: str, remote: str
 ) -> LoginResult:
-    """Check a login; count failures; lock after ``lockout_attempts`` failures in a row.
+    """Check a login, throttled per account name and per client.
 
-    A locked account refuses even the right password until the lock expires. Unknown
-    usernames take as long as known ones and get the same message.
+    ``lockout_attempts`` failures in a row lock the account name for ``lockout_minutes``, whether
+    such an account exists or not, and a locked name refuses even the right password; a client
+    with ``client_attempts`` failures within ``client_window_minutes`` is refused for
+    ``lockout_minutes``, whatever name it tries. Every check of a name costs exactly one scrypt
+    (a stand-in hash for unknown or disabled accounts), so known and unknown names answer in
+    the same time with the same messages.
 
     Args:
         session: app database session.
         settings: console settings (lockout policy, session lifetime).
         username: the typed username.
         password: the typed password.
-        remote: client address (for the attempts log).
+        remote: client address.
 
     Returns:
         The outcome; on success a new session exists and ``token`` is its cookie value.
@@ -135,10 +166,8 @@ def authenticate(
     """
     name = (username or "").strip()[:64]
     now = utcnow()
-    user = session.execute(
-        sa.select(ConsoleUser).where(ConsoleUser.username == name)
-    ).scalar_one_or_none()
-    generic = "用户名或密码错误。"
+    account_policy, client_policy = _policies(settings)
+    account, client = throttle.account_key(name), throttle.client_key(remote)
     locked_message = (
         f"该账号因连续{settings.lockout_attempts}次登录失败已被锁定，"
         f"请{settings.lockout_minutes}分钟后再试或联系管理员。"
@@ -147,31 +176,40 @@ def authenticate(
     def record(success: bool, reason: str) -> None:
         session.add(
             ConsoleLoginAttempt(
-                username=name or "-", success=success, reason=reason, remote=remote[:64]
+                username=mask_text(name)[:64] or "-",
+                success=success,
+                reason=reason,
+                remote=remote[:64],
             )
         )
 
-    if user is None or not user.active:
-        dummy = _DUMMY_HASH.setdefault(
-            settings.scrypt_n, security.hash_password("x" * 16, settings.scrypt_n)
+    if throttle.locked_until(session, client, now) is not None:
+        record(False, "client_locked")
+        return LoginResult(
+            False,
+            message=CLIENT_MESSAGE.format(minutes=settings.lockout_minutes),
+            throttled="client",
         )
-        security.verify_password(password or "", user.password_hash if user else dummy)
-        record(False, "unknown_user" if user is None else "inactive")
-        return LoginResult(False, message=generic)
-    if user.locked_until is not None and user.locked_until > now:
+    user = session.execute(
+        sa.select(ConsoleUser).where(ConsoleUser.username == name)
+    ).scalar_one_or_none()
+    usable = user is not None and bool(user.active)
+    stored = str(user.password_hash) if usable and user is not None else None
+    right = security.verify_password(password or "", stored or dummy_hash(settings.scrypt_n))
+    right = right and stored is not None
+    if throttle.locked_until(session, account, now) is not None:
+        throttle.register_failure(session, client, client_policy, now)
         record(False, "locked")
-        return LoginResult(False, message=locked_message, locked=True)
-    if not security.verify_password(password or "", user.password_hash):
-        user.failed_logins = int(user.failed_logins or 0) + 1
-        if user.failed_logins >= settings.lockout_attempts:
-            user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-            user.failed_logins = 0
+        return LoginResult(False, message=locked_message, throttled="account")
+    if not right or user is None:
+        throttle.register_failure(session, client, client_policy, now)
+        reason = "unknown_user" if user is None else ("inactive" if not usable else "bad_password")
+        if throttle.register_failure(session, account, account_policy, now):
             record(False, "locked_now")
-            return LoginResult(False, message=locked_message, locked=True)
-        record(False, "bad_password")
-        return LoginResult(False, message=generic)
-    user.failed_logins = 0
-    user.locked_until = None
+            return LoginResult(False, message=locked_message, throttled="account")
+        record(False, reason)
+        return LoginResult(False, message=GENERIC_MESSAGE)
+    throttle.clear(session, account)
     user.last_login_at = now
     token = security.new_token()
     session.add(
@@ -285,8 +323,7 @@ def update_user(
         if not active:
             session.execute(sa.delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
     if unlock:
-        user.locked_until = None
-        user.failed_logins = 0
+        throttle.clear(session, throttle.account_key(str(user.username)))
     if new_password is not None:
         problem = security.password_problem(new_password)
         if problem:

@@ -36,7 +36,7 @@ def record(
     session.add(
         ConsoleAuditLog(
             user_id=user_id,
-            username=(username or "-")[:64],
+            username=mask_text(username or "-")[:64],
             action=action[:40],
             target=mask_text(target or "")[:200],
             detail=json.dumps(mask_data(detail), ensure_ascii=False) if detail else None,

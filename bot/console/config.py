@@ -11,6 +11,15 @@ from pathlib import Path
 from bot.db.session import PROJECT_ROOT, database_url
 
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
+#: Where ``bot run`` keeps the generated Rasa API token when none is set.
+TOKEN_FILE = "var/rasa_auth_token"
+
+
+def _read_secret(project_dir: Path, name: str) -> str:
+    try:
+        return (project_dir / name).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def _env_float(name: str, default: float) -> float:
@@ -47,9 +56,15 @@ class ConsoleSettings:
         cookie_secure: add ``Secure`` to the session cookie (behind HTTPS).
         sync_interval: seconds between background reads of new conversations (0: off).
         scrypt_n: scrypt cost parameter for new password hashes.
-        lockout_attempts: failed logins in a row that lock an account.
-        lockout_minutes: how long a locked account stays locked.
+        lockout_attempts: failed logins in a row that lock an account name (existing or not).
+        lockout_minutes: how long a locked account name or client stays locked.
+        client_attempts: failed logins from one client address that lock the client.
+        client_window_minutes: the window in which a client's failures are counted.
+        low_margin: an answer whose top two intents are closer than this is "low margin".
         retrain_command: command line of the "retrain" action (empty: action disabled).
+        rasa_url: the running Rasa server a retrained model is loaded into.
+        rasa_token: its HTTP API token (``RASA_AUTH_TOKEN``, else ``var/rasa_auth_token``).
+        load_timeout: seconds to wait for Rasa to load a new model.
         page_size: inbox groups per page.
         allow_phone_reveal: officers may reveal a message's call-back number (audited).
 
@@ -69,7 +84,13 @@ class ConsoleSettings:
     scrypt_n: int = 2**17
     lockout_attempts: int = 5
     lockout_minutes: int = 15
+    client_attempts: int = 20
+    client_window_minutes: int = 15
+    low_margin: float = 0.2
     retrain_command: str = ""
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    load_timeout: float = 600.0
     page_size: int = 20
     allow_phone_reveal: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -83,6 +104,11 @@ class ConsoleSettings:
     def proposed_intents_path(self) -> Path:
         """Where proposed new intents are listed (outside ``data/``, never trained on)."""
         return self.project_dir / "var" / "console" / "proposed_intents.yml"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where training writes models (the newest one is loaded after a retrain)."""
+        return self.project_dir / "models"
 
     @property
     def var_dir(self) -> Path:
@@ -102,6 +128,7 @@ class ConsoleSettings:
             port=_env_int("CONSOLE_PORT", 8081),
             timezone=os.environ.get("CONSOLE_TZ") or "Asia/Shanghai",
             low_confidence=_env_float("CONSOLE_LOW_CONFIDENCE", 0.7),
+            low_margin=_env_float("CONSOLE_LOW_MARGIN", 0.2),
             cluster_threshold=_env_float("CONSOLE_CLUSTER_THRESHOLD", 0.5),
             session_hours=_env_float("CONSOLE_SESSION_HOURS", 8.0),
             cookie_secure=_env_bool("CONSOLE_COOKIE_SECURE", False),
@@ -111,4 +138,9 @@ class ConsoleSettings:
             retrain_command=os.environ.get(
                 "CONSOLE_RETRAIN_COMMAND", f"{shlex.quote(sys.executable)} -m bot train --force"
             ),
+            rasa_url=os.environ.get("CONSOLE_RASA_URL")
+            or f"http://{os.environ.get('RASA_HOST') or '127.0.0.1'}:"
+            f"{os.environ.get('RASA_PORT') or '5005'}",
+            rasa_token=os.environ.get("RASA_AUTH_TOKEN") or _read_secret(project_dir, TOKEN_FILE),
+            load_timeout=_env_float("CONSOLE_MODEL_LOAD_TIMEOUT", 600.0),
         )

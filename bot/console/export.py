@@ -9,9 +9,7 @@ intents cannot be trained before they are added to ``domain.yml``; they are list
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.console.config import ConsoleSettings
+from bot.console.files import private_dir, write_atomic
 from bot.console.intents import IntentCatalog, read_nlu_examples, training_texts
 from bot.console.models import ConsoleItem
 from bot.privacy import mask_text
@@ -98,19 +97,6 @@ def render_nlu(examples: dict[str, list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def export_annotations(
     session: Session, settings: ConsoleSettings, catalog: IntentCatalog
 ) -> ExportReport:
@@ -175,7 +161,7 @@ def export_annotations(
                 report.conflicts.append((text, intent, other))
             continue
         by_intent.setdefault(intent, []).append(text)
-    _write_atomic(path, render_nlu(by_intent))
+    write_atomic(path, render_nlu(by_intent))
     report.examples = sum(len(v) for v in by_intent.values())
     report.intents = len(by_intent)
 
@@ -205,5 +191,6 @@ def export_annotations(
             sort_keys=False,
         )
     )
-    _write_atomic(settings.proposed_intents_path, content)
+    private_dir(settings.proposed_intents_path.parent)
+    write_atomic(settings.proposed_intents_path, content)
     return report

@@ -3,12 +3,12 @@
 Each sync reads what is new since the last one (watermarks in ``console_state``):
 
 - user events of the tracker store → ``console_user_messages`` (every message, for the trend)
-  and ``console_items`` (messages that hit the fallback, were below the confidence threshold
-  or were classified out of scope);
+  and ``console_items`` (the unanswered ones, see :mod:`bot.console.triage`);
 - 👎 rows of the feedback table → the rated user message's item gets ``is_thumbs_down``;
 - rows of the messages table → an item with ``is_message`` (the question left for an officer).
 
-New distinct question texts are then grouped (:mod:`bot.console.clustering`).
+New distinct question texts are then grouped (:mod:`bot.console.grouping`). ``classify`` is
+re-exported here for callers of the earlier layout.
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.console import clustering, tracker
+from bot.console import clustering, grouping, tracker
 from bot.console.db import ConsoleDB
 from bot.console.models import (
-    ConsoleCluster,
     ConsoleFeedbackSeen,
     ConsoleItem,
     ConsoleState,
-    ConsoleText,
     ConsoleUserMessage,
 )
+from bot.console.triage import classify
 from bot.db import models as app_models
 from bot.privacy import mask_text
 
 logger = logging.getLogger(__name__)
+__all__ = ["SyncResult", "Syncer", "classify", "item_counts"]
 
 BATCH = 2000
 #: Re-read this many event ids below the watermark (rows committed out of id order).
@@ -86,29 +86,6 @@ def _epoch(value: dt.datetime) -> float:
     return value.replace(tzinfo=dt.UTC).timestamp()
 
 
-def classify(message: tracker.UserMessage, low_confidence: float) -> dict[str, bool]:
-    """Why a user message belongs in the inbox (all False: it does not).
-
-    Args:
-        message: the user message.
-        low_confidence: confidence below which a classified message counts as uncertain.
-
-    Returns:
-        ``is_fallback``, ``is_low_confidence`` and ``is_out_of_scope`` flags.
-
-    """
-    intent = message.intent or ""
-    fallback = intent == tracker.FALLBACK_INTENT
-    out_of_scope = intent == "out_of_scope" or intent.startswith("out_of_scope/")
-    low = (
-        not fallback
-        and not message.is_payload
-        and message.confidence is not None
-        and message.confidence < low_confidence
-    )
-    return {"is_fallback": fallback, "is_low_confidence": low, "is_out_of_scope": out_of_scope}
-
-
 class Syncer:
     """Reads new conversations into the console tables.
 
@@ -124,30 +101,11 @@ class Syncer:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _classify(self, message: tracker.UserMessage) -> dict[str, bool]:
+        return classify(message, self.settings.low_confidence, self.settings.low_margin)
+
     def _day(self, timestamp: float) -> str:
         return dt.datetime.fromtimestamp(timestamp, self.tz).date().isoformat()
-
-    def _ensure_texts(self, session: Session, seen: dict[str, dt.datetime]) -> dict[str, str]:
-        """Group keys of the given normalised texts, registering unknown ones (key "")."""
-        keys: dict[str, str] = {}
-        norms = list(seen)
-        for start in range(0, len(norms), 500):
-            chunk = norms[start : start + 500]
-            for norm, key in session.execute(
-                sa.select(ConsoleText.norm_text, ConsoleText.cluster_key).where(
-                    ConsoleText.norm_text.in_(chunk)
-                )
-            ):
-                keys[str(norm)] = str(key)
-        missing: list[dict[str, Any]] = [
-            {"norm_text": n, "cluster_key": "", "first_seen": seen[n]}
-            for n in norms
-            if n not in keys
-        ]
-        if missing:
-            session.execute(sa.insert(ConsoleText), missing)
-            keys.update({m["norm_text"]: "" for m in missing})
-        return keys
 
     def _item_row(self, message: tracker.UserMessage, flags: dict[str, bool]) -> dict[str, Any]:
         return {
@@ -163,13 +121,14 @@ class Syncer:
             "is_fallback": False,
             "is_low_confidence": False,
             "is_out_of_scope": False,
+            "is_low_margin": False,
             "is_thumbs_down": False,
             "is_message": False,
             **flags,
         }
 
     def _add_item(self, session: Session, row: dict[str, Any]) -> ConsoleItem:
-        keys = self._ensure_texts(session, {row["norm_text"]: row["occurred_at"]})
+        keys = grouping.register_texts(session, {row["norm_text"]: row["occurred_at"]})
         item = ConsoleItem(cluster_key=keys[row["norm_text"]], **row)
         session.add(item)
         session.flush()
@@ -198,7 +157,7 @@ class Syncer:
                     )
                 }
                 fresh = [m for m in batch if m.event_id not in present]
-                classified = [(m, classify(m, self.settings.low_confidence)) for m in fresh]
+                classified = [(m, self._classify(m)) for m in fresh]
                 with engine.connect() as conn:
                     in_form = tracker.form_answers(
                         conn, [m for m, flags in classified if any(flags.values())]
@@ -225,7 +184,7 @@ class Syncer:
                     seen: dict[str, dt.datetime] = {}
                     for row in item_rows:
                         seen.setdefault(row["norm_text"], row["occurred_at"])
-                    keys = self._ensure_texts(session, seen)
+                    keys = grouping.register_texts(session, seen)
                     for row in item_rows:
                         row["cluster_key"] = keys[row["norm_text"]]
                     session.execute(sa.insert(ConsoleItem), item_rows)
@@ -285,7 +244,7 @@ class Syncer:
         if item is not None and item.is_thumbs_down:
             return False
         if item is None and message is not None:
-            flags = classify(message, self.settings.low_confidence)
+            flags = self._classify(message)
             item = self._add_item(session, self._item_row(message, flags))
         elif item is None:
             text = mask_text(str(user_text or "")) or "（无文本）"
@@ -338,74 +297,8 @@ class Syncer:
                 result.items += 1
             _set_state(session, WM_MESSAGES, newest)
 
-    # -- grouping ----------------------------------------------------------------------------
-
-    def _clusterer(self, session: Session) -> clustering.Clusterer:
-        cache = self.db.cluster_cache
-        model: clustering.Clusterer | None = cache.get("model")
-        if model is None or cache.get("threshold") != self.settings.cluster_threshold:
-            model = clustering.Clusterer(threshold=self.settings.cluster_threshold)
-            cache["model"] = model
-            cache["threshold"] = self.settings.cluster_threshold
-            model._vectorizer = None
-        corpus_size = session.execute(sa.select(sa.func.count()).select_from(ConsoleText)).scalar()
-        if model.needs_refit(int(corpus_size or 0)):
-            corpus = [t for (t,) in session.execute(sa.select(ConsoleText.norm_text))]
-            leaders = [
-                (str(k), clustering.normalise(str(label)))
-                for k, label in session.execute(sa.select(ConsoleCluster.key, ConsoleCluster.label))
-            ]
-            model.load(corpus, leaders)
-        return model
-
     def _group_new_texts(self, result: SyncResult) -> None:
-        with self.db.session() as session:
-            pending = (
-                session.execute(
-                    sa.select(ConsoleText)
-                    .where(ConsoleText.cluster_key == "")
-                    .order_by(ConsoleText.first_seen)
-                )
-                .scalars()
-                .all()
-            )
-            if not pending:
-                return
-            model = self._clusterer(session)
-            assigned = model.assign([p.norm_text for p in pending])
-            new_norms = [
-                p.norm_text for p, (_, is_new) in zip(pending, assigned, strict=True) if is_new
-            ]
-            labels: dict[str, str] = {}
-            for start in range(0, len(new_norms), 500):
-                for norm, text in session.execute(
-                    sa.select(ConsoleItem.norm_text, ConsoleItem.text).where(
-                        ConsoleItem.norm_text.in_(new_norms[start : start + 500])
-                    )
-                ):
-                    labels.setdefault(str(norm), str(text))
-            clusters: list[dict[str, str]] = []
-            for text_row, (key, is_new) in zip(pending, assigned, strict=True):
-                text_row.cluster_key = key
-                if is_new:
-                    clusters.append(
-                        {"key": key, "label": labels.get(text_row.norm_text, text_row.norm_text)}
-                    )
-            session.flush()
-            if clusters:
-                session.execute(sa.insert(ConsoleCluster), clusters)
-            texts = ConsoleText.__table__
-            items = ConsoleItem.__table__
-            session.execute(
-                sa.update(items)
-                .where(items.c.cluster_key == "")
-                .values(
-                    cluster_key=sa.select(texts.c.cluster_key)
-                    .where(texts.c.norm_text == items.c.norm_text)
-                    .scalar_subquery()
-                )
-            )
-            result.new_texts += len(pending)
+        result.new_texts += grouping.group_new_texts(self.db)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -451,17 +344,7 @@ class Syncer:
             The number of groups afterwards.
 
         """
-        with self.db.sync_lock:
-            with self.db.session() as session:
-                session.execute(sa.update(ConsoleText).values(cluster_key=""))
-                session.execute(sa.delete(ConsoleCluster))
-            self.db.cluster_cache.clear()
-            self._group_new_texts(SyncResult())
-        with self.db.session() as session:
-            return int(
-                session.execute(sa.select(sa.func.count()).select_from(ConsoleCluster)).scalar()
-                or 0
-            )
+        return grouping.regroup_all(self.db)
 
 
 def item_counts(session: Session) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import yaml
 #: New intent names: snake_case, optionally ``base/sub_intent`` (retrieval).
 INTENT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,60}(/[a-z][a-z0-9_]{1,60})?$")
 NOT_ASSIGNABLE = {"nlu_fallback"}
+INTENT_NAMES_FILE = "intent_names.yml"
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -69,20 +70,35 @@ class IntentCatalog:
             sub-intents that have a response), sorted.
         retrieval_bases: retrieval intents (``faq``, ``out_of_scope``) that need a sub-intent.
         hints: one sample example per intent, to help officers choose.
+        labels: Chinese display names (``data/knowledge/intent_names.yml``).
 
     """
 
     assignable: list[str] = field(default_factory=list)
     retrieval_bases: set[str] = field(default_factory=set)
     hints: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, intent: str | None) -> str:
+        """The Chinese name of an intent for officers (the raw name if it has none)."""
+        if not intent:
+            return "—"
+        return self.labels.get(intent) or intent
 
     def is_known(self, intent: str) -> bool:
         """Whether examples may be exported under ``intent``."""
         return intent in self.assignable
 
     def options(self) -> list[tuple[str, str]]:
-        """``(intent, hint)`` pairs for the searchable intent list."""
-        return [(name, self.hints.get(name, "")) for name in self.assignable]
+        """``(intent, description)`` pairs for the searchable intent list.
+
+        The description is the Chinese name and, after it, a sample example.
+        """
+        out = []
+        for name in self.assignable:
+            parts = [self.labels.get(name, ""), self.hints.get(name, "")]
+            out.append((name, " · ".join(p for p in parts if p)))
+        return out
 
 
 def load_catalog(project_dir: Path, exclude_file: Path | None = None) -> IntentCatalog:
@@ -125,7 +141,28 @@ def load_catalog(project_dir: Path, exclude_file: Path | None = None) -> IntentC
         {i for i in intents if i not in NOT_ASSIGNABLE and i not in bases} | set(subs)
     )
     hints = {name: nlu[name][0] for name in assignable if nlu.get(name)}
-    return IntentCatalog(assignable=assignable, retrieval_bases=bases, hints=hints)
+    return IntentCatalog(
+        assignable=assignable,
+        retrieval_bases=bases,
+        hints=hints,
+        labels=load_display_names(project_dir),
+    )
+
+
+def load_display_names(project_dir: Path) -> dict[str, str]:
+    """The Chinese display names of intents (``data/knowledge/intent_names.yml``).
+
+    Args:
+        project_dir: the project root.
+
+    Returns:
+        ``{intent: name}``; empty if the file is missing or unreadable.
+
+    """
+    names = _load_yaml(project_dir / "data" / "knowledge" / INTENT_NAMES_FILE).get("intent_names")
+    if not isinstance(names, dict):
+        return {}
+    return {str(k): str(v) for k, v in names.items() if isinstance(v, str | int) and str(v)}
 
 
 def training_texts(project_dir: Path, exclude_file: Path) -> dict[str, str]:

@@ -1,11 +1,19 @@
-"""Messages left for officers (``messages`` table of the data layer): list and follow-up."""
+"""Messages left for officers (``messages`` table of the data layer): the console's list.
+
+Changes go through :mod:`bot.db.queries.messages` (the same rules as everywhere: notes masked,
+statuses checked). A message still ``new`` after its call-back deadline is *overdue*.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.db.models import MESSAGE_STATUSES, Message, utcnow
+from bot.db.queries import messages as queries
 
 MESSAGE_STATUS_LABELS: dict[str, str] = {
     "new": "新留言",
@@ -18,37 +26,76 @@ class MessageError(ValueError):
     """A follow-up that cannot be saved (message is user-facing Chinese)."""
 
 
+@dataclass
+class MessagePage:
+    """One page of messages.
+
+    Attributes:
+        rows: the messages, newest first.
+        total: messages matching the filter.
+        overdue: messages overdue now (whatever the filter).
+        overdue_ids: ids of the overdue messages on this page.
+
+    """
+
+    rows: list[Message]
+    total: int
+    overdue: int
+    overdue_ids: set[int]
+
+
 def list_messages(
-    session: Session, status: str = "", page: int = 1, page_size: int = 50
-) -> tuple[list[Message], int]:
-    """Messages, newest first, optionally by status; and the total count."""
-    query = sa.select(Message)
-    count = sa.select(sa.func.count(Message.id))
+    session: Session,
+    status: str = "",
+    page: int = 1,
+    page_size: int = 50,
+    overdue_only: bool = False,
+    now: dt.datetime | None = None,
+) -> MessagePage:
+    """Messages, newest first, optionally by status or only the overdue ones.
+
+    Args:
+        session: app database session.
+        status: new / called_back / closed, or "" for all.
+        page: 1-based page.
+        page_size: messages per page.
+        overdue_only: only messages past their call-back deadline and not called back.
+        now: current time (naive UTC), for tests.
+
+    Returns:
+        The page.
+
+    """
+    now = now or utcnow()
+    conditions = []
     if status in MESSAGE_STATUSES:
-        query = query.where(Message.status == status)
-        count = count.where(Message.status == status)
-    total = int(session.execute(count).scalar() or 0)
+        conditions.append(Message.status == status)
+    if overdue_only:
+        conditions.append(queries.overdue_condition(now))
+    total = int(
+        session.execute(sa.select(sa.func.count(Message.id)).where(*conditions)).scalar() or 0
+    )
+    overdue = int(
+        session.execute(
+            sa.select(sa.func.count(Message.id)).where(queries.overdue_condition(now))
+        ).scalar()
+        or 0
+    )
     rows = list(
         session.execute(
-            query.order_by(Message.created_at.desc(), Message.id.desc())
+            sa.select(Message)
+            .where(*conditions)
+            .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(page_size)
             .offset((max(1, page) - 1) * page_size)
         ).scalars()
     )
-    return rows, total
+    late = {int(m.id) for m in rows if queries.is_overdue(m, now)}
+    return MessagePage(rows, total, overdue, late)
 
 
-def update_message(session: Session, message_id: int, status: str, notes: str) -> Message:
-    """Set a message's status and notes.
-
-    Args:
-        session: app database session.
-        message_id: the message.
-        status: new / called_back / closed.
-        notes: the officer's notes (replaces the previous notes).
-
-    Returns:
-        The message.
+def update_message(session: Session, message_id: int, status: str, notes: str) -> None:
+    """Set a message's status and notes (notes masked, at most 2,000 characters).
 
     Raises:
         MessageError: unknown message or status.
@@ -56,14 +103,8 @@ def update_message(session: Session, message_id: int, status: str, notes: str) -
     """
     if status not in MESSAGE_STATUSES:
         raise MessageError("状态无效。")
-    message = session.get(Message, message_id)
-    if message is None:
+    if queries.update_status(session, message_id, status, notes.strip()[:2000]) is None:
         raise MessageError("留言不存在。")
-    message.status = status
-    message.notes = (notes or "").strip()[:2000] or None
-    message.updated_at = utcnow()
-    session.flush()
-    return message
 
 
 def reveal_phone(session: Session, message_id: int) -> str:
@@ -73,12 +114,10 @@ def reveal_phone(session: Session, message_id: int) -> str:
         MessageError: unknown message or undecryptable number.
 
     """
-    from bot.db.crypto import decrypt_phone
-
-    message = session.get(Message, message_id)
-    if message is None:
-        raise MessageError("留言不存在。")
     try:
-        return decrypt_phone(str(message.phone_encrypted))
+        phone = queries.reveal_phone(session, message_id)
     except Exception as exc:  # noqa: BLE001 - wrong key or corrupted token
         raise MessageError("无法解密该号码（密钥不一致）。") from exc
+    if phone is None:
+        raise MessageError("留言不存在。")
+    return phone

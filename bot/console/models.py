@@ -3,7 +3,8 @@
 - ``console_users``: officer and admin accounts (scrypt password hash, lockout state).
 - ``console_sessions``: server-side login sessions; the cookie holds a random token, the table
   only its SHA-256, plus the session's CSRF token.
-- ``console_login_attempts``: every login attempt (success or not) for audit and lockout.
+- ``console_login_attempts``: every login attempt (success or not), for audit.
+- ``console_login_throttle``: failure counters and locks per account name and per client.
 - ``console_audit_log``: who viewed or changed what, when.
 - ``console_items``: the inbox: one row per unanswered user message (fallback, low confidence,
   out of scope, thumbs down) or message left for an officer, with its review state and the
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 
 from bot.db.models import Base, utcnow
@@ -36,7 +38,14 @@ from bot.db.models import Base, utcnow
 ROLES: tuple[str, ...] = ("officer", "admin")
 ITEM_STATUSES: tuple[str, ...] = ("new", "reviewed", "not_useful")
 #: Why a user message is in the inbox (one boolean column each on ``console_items``).
-REASONS: tuple[str, ...] = ("fallback", "low_confidence", "out_of_scope", "thumbs_down", "message")
+REASONS: tuple[str, ...] = (
+    "fallback",
+    "low_confidence",
+    "low_margin",
+    "out_of_scope",
+    "thumbs_down",
+    "message",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -54,8 +63,6 @@ class ConsoleUser(Base):  # type: ignore[misc]
     password_hash = Column(String(255), nullable=False)
     role = Column(String(10), nullable=False, default="officer")
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime)
 
@@ -88,6 +95,18 @@ class ConsoleLoginAttempt(Base):  # type: ignore[misc]
     reason = Column(String(20))
     remote = Column(String(64))
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ConsoleLoginThrottle(Base):  # type: ignore[misc]
+    """Failed logins counted per key (``account:<name>`` or ``client:<address>``) and its lock."""
+
+    __tablename__ = "console_login_throttle"
+
+    key = Column(String(100), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    window_start = Column(DateTime, nullable=False)
+    last_at = Column(DateTime)
+    locked_until = Column(DateTime)
 
 
 class ConsoleAuditLog(Base):  # type: ignore[misc]
@@ -131,6 +150,7 @@ class ConsoleItem(Base):  # type: ignore[misc]
     is_out_of_scope = Column(Boolean, nullable=False, default=False)
     is_thumbs_down = Column(Boolean, nullable=False, default=False)
     is_message = Column(Boolean, nullable=False, default=False)
+    is_low_margin = Column(Boolean, nullable=False, default=False, server_default=false())
     occurred_at = Column(DateTime, nullable=False)
     status = Column(String(12), nullable=False, default="new")
     annotated_intent = Column(String(120))
@@ -200,6 +220,10 @@ class ConsoleRetrainJob(Base):  # type: ignore[misc]
     command = Column(Text, nullable=False)
     log_path = Column(Text, nullable=False)
     return_code = Column(Integer)
+    #: The model the run produced, and whether the running Rasa server loaded it.
+    model_path = Column(Text)
+    deploy_status = Column(String(12))
+    deploy_message = Column(Text)
     started_at = Column(DateTime, nullable=False, default=utcnow)
     finished_at = Column(DateTime)
 
@@ -208,6 +232,7 @@ CONSOLE_TABLES: tuple[str, ...] = (
     "console_users",
     "console_sessions",
     "console_login_attempts",
+    "console_login_throttle",
     "console_audit_log",
     "console_items",
     "console_user_messages",

@@ -15,6 +15,8 @@ SCRYPT_DKLEN = 32
 _MAXMEM = 512 * 1024 * 1024
 MIN_PASSWORD_LENGTH = 10
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+#: What :func:`new_token` produces (a cookie claiming to be a token must look like one).
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,100}")
 
 
 def _b64(raw: bytes) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.privacy import mask_data, mask_text
+from bot.console import triage
+from bot.privacy import mask_text
 
 _metadata = sa.MetaData()
 #: The columns of ``rasa.core.tracker_store.SQLTrackerStore.SQLEvent``.
@@ -28,7 +29,7 @@ events = sa.Table(
 
 #: Retrieval intents whose sub-intent is in ``parse_data.response_selector``.
 RETRIEVAL_INTENTS: tuple[str, ...] = ("faq", "out_of_scope")
-FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_INTENT = triage.FALLBACK_INTENT
 
 
 @dataclass
@@ -43,6 +44,7 @@ class UserMessage:
         intent: predicted intent; retrieval intents as ``faq/<key>``.
         confidence: the intent's confidence (None for button payloads without one).
         is_payload: the message was a ``/intent`` button payload, not typed text.
+        margin: the answer's lead over the runner-up (see :func:`bot.console.triage.margin`).
 
     """
 
@@ -53,6 +55,7 @@ class UserMessage:
     intent: str | None
     confidence: float | None
     is_payload: bool
+    margin: float | None = None
 
 
 def _load(data: str | None) -> dict[str, Any]:
@@ -96,7 +99,9 @@ def to_user_message(row: Any) -> UserMessage:
     """Build a :class:`UserMessage` from an ``events`` row of type ``user``."""
     data = _load(row.data)
     text = str(data.get("text") or "")
-    intent, confidence = full_intent(data.get("parse_data") or {})
+    parse_data = data.get("parse_data")
+    parse_data = parse_data if isinstance(parse_data, dict) else {}
+    intent, confidence = full_intent(parse_data)
     if intent is None:
         intent = row.intent_name
     return UserMessage(
@@ -107,6 +112,7 @@ def to_user_message(row: Any) -> UserMessage:
         intent=intent,
         confidence=confidence,
         is_payload=text.startswith("/"),
+        margin=triage.margin(parse_data),
     )
 
 
@@ -246,16 +252,17 @@ def find_user_event(
 
 @dataclass
 class ConversationTurn:
-    """One displayable event of a conversation (everything masked).
+    """One turn of a conversation as an officer reads it (everything masked).
 
     Attributes:
         event_id: ``events.id``.
-        kind: ``user``, ``bot``, ``action``, ``slot``, ``session`` or ``other``.
+        kind: ``user``, ``bot`` or ``session`` (a new session began).
         time: local time of the event.
-        text: what was said (masked), or a short description.
-        intent: predicted intent for user turns.
-        confidence: intent confidence for user turns.
-        detail: extra info (action name, slot value, buttons), masked.
+        text: what was said (masked, line breaks kept); for a button click its title.
+        intent: predicted intent of a user turn.
+        confidence: its confidence.
+        buttons: the titles of the buttons a bot turn offered.
+        clicked: the user turn was a button click, not typed text.
 
     """
 
@@ -265,11 +272,26 @@ class ConversationTurn:
     text: str
     intent: str | None = None
     confidence: float | None = None
-    detail: str = ""
+    buttons: list[str] = field(default_factory=list)
+    clicked: bool = False
+
+
+def _buttons(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(title, payload)`` of the buttons of a ``bot`` event."""
+    inner = data.get("data")
+    buttons = inner.get("buttons") if isinstance(inner, dict) else None
+    return [
+        (str(b.get("title") or ""), str(b.get("payload") or ""))
+        for b in buttons or []
+        if isinstance(b, dict)
+    ]
 
 
 def conversation(conn: Connection, sender_id: str, tz: dt.tzinfo) -> list[ConversationTurn]:
-    """Every event of one conversation as masked, displayable turns.
+    """One conversation as an officer reads it: what the citizen and the bot said, in order.
+
+    The bot's internal steps (actions such as ``action_session_start``, slots such as
+    ``requested_slot``, listening) are left out; a button click shows the button's title.
 
     Args:
         conn: a connection to the tracker store.
@@ -281,38 +303,45 @@ def conversation(conn: Connection, sender_id: str, tz: dt.tzinfo) -> list[Conver
 
     """
     rows = conn.execute(
-        sa.select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
+        sa.select(events)
+        .where(events.c.sender_id == sender_id)
+        .where(events.c.type_name.in_(("user", "bot", "session_started")))
+        .order_by(events.c.id)
     ).all()
     turns: list[ConversationTurn] = []
+    offered: dict[str, str] = {}  # payload -> title of the latest bot buttons
     for row in rows:
         data = _load(row.data)
         when = dt.datetime.fromtimestamp(float(row.timestamp or 0.0), tz)
-        kind = row.type_name
-        if kind == "user":
+        if row.type_name == "user":
             message = to_user_message(row)
+            text, clicked = message.text, message.is_payload
+            if clicked:
+                raw = str(data.get("text") or "")
+                text = mask_text(offered.get(raw, ""))
             turns.append(
                 ConversationTurn(
-                    row.id, "user", when, message.text, message.intent, message.confidence
+                    row.id,
+                    "user",
+                    when,
+                    text,
+                    message.intent,
+                    message.confidence,
+                    clicked=clicked,
                 )
             )
-        elif kind == "bot":
-            buttons = (data.get("data") or {}).get("buttons") or []
-            titles = " / ".join(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
+        elif row.type_name == "bot":
+            buttons = _buttons(data)
+            offered = {payload: title for title, payload in buttons}
             turns.append(
                 ConversationTurn(
-                    row.id, "bot", when, mask_text(str(data.get("text") or "")), detail=titles
+                    row.id,
+                    "bot",
+                    when,
+                    mask_text(str(data.get("text") or "")),
+                    buttons=[mask_text(t) for t, _ in buttons if t],
                 )
             )
-        elif kind == "action":
-            name = row.action_name or data.get("name") or ""
-            if name in ("action_listen",):
-                continue
-            turns.append(ConversationTurn(row.id, "action", when, str(name)))
-        elif kind == "slot":
-            value = json.dumps(mask_data(data.get("value")), ensure_ascii=False)
-            turns.append(
-                ConversationTurn(row.id, "slot", when, str(data.get("name") or ""), detail=value)
-            )
-        elif kind == "session_started":
+        elif not turns or turns[-1].kind != "session":
             turns.append(ConversationTurn(row.id, "session", when, "新会话开始"))
     return turns

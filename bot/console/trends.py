@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.console.models import ConsoleCluster, ConsoleItem, ConsoleUserMessage
+from bot.privacy import mask_text
 
 
 @dataclass
@@ -228,7 +229,7 @@ def line_chart(title: str, days: list[dt.date], rates: list[float | None]) -> st
 
 
 def hbar_chart(title: str, groups: list[TopGroup]) -> str:
-    """Horizontal bars for the most frequent unanswered groups (labels escaped, truncated)."""
+    """Horizontal bars for the most frequent unanswered groups (labels masked, escaped, cut)."""
     row_h = 26
     height = max(60, _TOP + row_h * len(groups) + 10)
     label_w = 300
@@ -245,13 +246,14 @@ def hbar_chart(title: str, groups: list[TopGroup]) -> str:
         )
     for i, group in enumerate(groups):
         y = _TOP + row_h * i
-        label = group.label if len(group.label) <= 22 else group.label[:21] + "…"
+        full = mask_text(group.label)  # the chart is trusted markup: mask before escaping
+        label = full if len(full) <= 22 else full[:21] + "…"
         width = plot_w * group.count / top
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="label">'
             f"{escape(label)}</text>"
             f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{width:.1f}" height="16">'
-            f"<title>{escape(group.label)}: {group.count}</title></rect>"
+            f"<title>{escape(full)}: {group.count}</title></rect>"
             f'<text x="{label_w + width + 6:.1f}" y="{y + 16}" class="axis">{group.count}</text>'
         )
     parts.append("</svg>")

@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.console.config import ConsoleSettings
+from bot.console.db import ConsoleDB
+from bot.console.models import ConsoleItem
 from bot.db.session import PROJECT_ROOT
 from tests.console.helpers import Client, ConsoleServer, TrackerWriter, Turn
 
@@ -27,9 +29,8 @@ PHONE = "13812345678"
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts" / "console"
 
 
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's domain, config and data (exports go here, not to data/)."""
+def copy_project(tmp_path: Path) -> Path:
+    """A copy of the project's domain, config and data under ``tmp_path/project``."""
     root = tmp_path / "project"
     root.mkdir()
     for name in ("domain.yml", "config.yml"):
@@ -42,21 +43,48 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture()
-def settings(tmp_path: Path, project: Path) -> ConsoleSettings:
+def make_settings(tmp_path: Path, project: Path, **overrides: object) -> ConsoleSettings:
     """Console settings on fresh, migrated SQLite databases in ``tmp_path``."""
     from bot.db import migrate
 
     app_url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate.upgrade(app_url)
-    return ConsoleSettings(
-        database_url=app_url,
-        tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-        project_dir=project,
-        sync_interval=0,
-        scrypt_n=2**14,
-        retrain_command="",
-    )
+    values: dict[str, object] = {
+        "database_url": app_url,
+        "tracker_url": f"sqlite:///{tmp_path / 'tracker.db'}",
+        "project_dir": project,
+        "sync_interval": 0,
+        "scrypt_n": 2**14,
+        "retrain_command": "",
+        **overrides,
+    }
+    return ConsoleSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's domain, config and data (exports go here, not to data/)."""
+    return copy_project(tmp_path)
+
+
+@pytest.fixture()
+def settings(tmp_path: Path, project: Path) -> ConsoleSettings:
+    """Console settings on fresh, migrated SQLite databases in ``tmp_path``."""
+    return make_settings(tmp_path, project)
+
+
+@pytest.fixture()
+def db(settings: ConsoleSettings) -> Iterator[ConsoleDB]:
+    """The console's database handles on the test databases."""
+    handle = ConsoleDB(settings)
+    yield handle
+    handle.dispose()
+
+
+def items_by_text(db: ConsoleDB) -> dict[str, ConsoleItem]:
+    """Every inbox item, by its (masked) text."""
+    with db.session() as session:
+        return {i.text: i for i in session.execute(sa.select(ConsoleItem)).scalars()}
 
 
 @pytest.fixture()

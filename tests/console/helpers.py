@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -19,6 +23,7 @@ from aiohttp import web
 
 from bot.console.app import ConsoleApp
 from bot.console.config import ConsoleSettings
+from bot.db.session import PROJECT_ROOT
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -35,6 +40,8 @@ class Turn:
         bot: the bot's answer.
         action: the action predicted after the message.
         rejected: ``action`` (a form) rejected the message; ``action_clarify`` ran instead.
+        runner_up: the second answer of the response selector and its confidence.
+        buttons: ``(title, payload)`` of the buttons the bot's answer offers.
     """
 
     text: str
@@ -44,6 +51,8 @@ class Turn:
     bot: str = "好的。"
     action: str = "utter_default"
     rejected: bool = False
+    runner_up: tuple[str, float] | None = None
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
@@ -75,6 +84,10 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
             "intent_ranking": ranking,
         }
         if turn.sub_intent:
+            ranking = [{"intent_response_key": turn.sub_intent, "confidence": turn.confidence}]
+            if turn.runner_up:
+                key, confidence = turn.runner_up
+                ranking.append({"intent_response_key": key, "confidence": confidence})
             parse_data["response_selector"] = {
                 "all_retrieval_intents": ["faq", "out_of_scope"],
                 turn.intent: {
@@ -84,7 +97,7 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
                         "responses": [{"text": turn.bot}],
                         "utter_action": f"utter_{turn.sub_intent}",
                     },
-                    "ranking": [],
+                    "ranking": ranking,
                 },
             }
         events.append(
@@ -102,7 +115,8 @@ def conversation_events(turns: Iterable[Turn], start: dt.datetime) -> list[Any]:
             events.append(ActionExecuted("action_clarify", timestamp=ts + 1))
         else:
             events.append(ActionExecuted(turn.action, timestamp=ts + 1))
-        events.append(BotUttered(turn.bot, {"buttons": []}, timestamp=ts + 1))
+        buttons = [{"title": t, "payload": p} for t, p in turn.buttons]
+        events.append(BotUttered(turn.bot, {"buttons": buttons}, timestamp=ts + 1))
         events.append(ActionExecuted("action_listen", timestamp=ts + 2))
     return events
 
@@ -159,16 +173,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ConsoleServer:
-    """The console's aiohttp app served on a free port from a background thread.
+class AppThread:
+    """An aiohttp application served on a free port from a background thread.
 
     Args:
-        settings: console settings.
+        app: the application.
     """
 
-    def __init__(self, settings: ConsoleSettings) -> None:
-        self.settings = settings
-        self.console = ConsoleApp(settings)
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
@@ -178,26 +191,81 @@ class ConsoleServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._runner = web.AppRunner(self.console.build())
+        self._runner = web.AppRunner(self.app)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         self._loop.run_until_complete(site.start())
         self._ready.set()
         self._loop.run_forever()
 
-    def start(self) -> ConsoleServer:
+    def start(self) -> AppThread:
         """Start serving; return when the port accepts connections."""
         self._thread.start()
-        assert self._ready.wait(30), "console did not start"
+        assert self._ready.wait(30), "server did not start"
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the databases."""
+        """Stop serving (runs the application's cleanup)."""
         if self._runner is not None:
             fut = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
             fut.result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+class ConsoleServer(AppThread):
+    """The console's aiohttp app served on a free port from a background thread.
+
+    Args:
+        settings: console settings.
+    """
+
+    def __init__(self, settings: ConsoleSettings) -> None:
+        self.settings = settings
+        self.console = ConsoleApp(settings)
+        super().__init__(self.console.build())
+
+    def start(self) -> ConsoleServer:
+        """Start serving; return when the port accepts connections."""
+        super().start()
+        return self
+
+
+class StubRasa(AppThread):
+    """Rasa's ``PUT /model`` and ``GET /status`` as ``rasa run --enable-api`` answers them.
+
+    Args:
+        token: the API token it accepts.
+        load_status: the status ``PUT /model`` answers (Rasa: 204 when loaded).
+    """
+
+    def __init__(self, token: str, load_status: int = 204) -> None:
+        self.token = token
+        self.load_status = load_status
+        self.loads: list[dict[str, Any]] = []
+        self.model_file = "initial.tar.gz"
+        app = web.Application()
+        app.router.add_put("/model", self._load)
+        app.router.add_get("/status", self._status)
+        super().__init__(app)
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.query.get("token") == self.token
+
+    async def _load(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"status": "failure"}, status=401)
+        body = await request.json()
+        self.loads.append(body)
+        if self.load_status == 204:
+            self.model_file = Path(body["model_file"]).name
+            return web.Response(status=204)
+        return web.json_response({"status": "failure"}, status=self.load_status)
+
+    async def _status(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"status": "failure"}, status=401)
+        return web.json_response({"model_file": self.model_file, "model_id": "x"})
 
 
 class Client:
@@ -249,3 +317,32 @@ def find(pattern: str, text: str) -> str:
     match = re.search(pattern, text)
     assert match, f"{pattern!r} not found in {text[:500]!r}"
     return match.group(1)
+
+
+def cli_env(settings: ConsoleSettings) -> dict[str, str]:
+    """The environment of a ``python -m bot.console`` run on the test's databases."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        TRACKER_DATABASE_URL=settings.tracker_url,
+        CONSOLE_PROJECT_DIR=str(settings.project_dir),
+        CONSOLE_SCRYPT_N=str(2**14),
+        PYTHONPATH=str(PROJECT_ROOT),
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    return env
+
+
+def run_cli(
+    settings: ConsoleSettings, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot.console ARGS`` on the test's databases."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.console", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=cli_env(settings),
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )

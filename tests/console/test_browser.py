@@ -133,6 +133,9 @@ def test_officer_reviews_annotates_exports_and_sees_trends(
     page.locator("tr.item", has_text=MASKED_ID).get_by_role("link", name="查看对话").click()
     expect(page.locator(".turn.user.highlight")).to_contain_text(MASKED_ID)
     assert FULL_ID not in page.content()
+    # Readable for an officer: Chinese intent names, no Rasa internals.
+    expect(page.locator(".turn.user.highlight .nlu")).to_contain_text("识别为：身份证丢失补领")
+    assert "action_listen" not in page.content() and "action_session_start" not in page.content()
     shot(page, "03_conversation_masked")
     page.go_back()
 

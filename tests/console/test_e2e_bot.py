@@ -77,3 +77,55 @@ def test_real_fallbacks_and_thumbs_down_reach_the_console(
         (ARTIFACTS / "e2e_inbox.html").write_text(page, encoding="utf-8")
     finally:
         server.stop()
+
+
+def test_retrain_from_the_console_swaps_the_model_of_the_running_bot(
+    rasa_bot: ChatServer, project: Path
+) -> None:
+    """The admin's retrain button ends with the running Rasa server answering from the new model
+    (Rasa's real ``PUT /model``); the "training" here copies the model under test to a new name."""
+    import json
+    import sys
+    import time
+    import urllib.request
+
+    from tests.servers import latest_model
+
+    rasa_bot.ensure_running()
+    source = latest_model()
+    assert source is not None
+    script = project / "fake_train.py"
+    script.write_text(
+        "import pathlib, shutil, sys\n"
+        "out = pathlib.Path('models'); out.mkdir(exist_ok=True)\n"
+        f"shutil.copy({str(source)!r}, out / '20991231-235959-retrained.tar.gz')\n"
+        "print('Your Rasa model is trained', flush=True)\n",
+        encoding="utf-8",
+    )
+    settings = _settings(rasa_bot, project)
+    settings.retrain_command = f"{sys.executable} {script}"
+    settings.rasa_url = rasa_bot.base_url
+    settings.rasa_token = rasa_bot.api_token
+    db = ConsoleDB(settings)
+    with db.session() as session:
+        if not any(u.username == "e2e.admin" for u in accounts.list_users(session)):
+            accounts.create_user(session, settings, "e2e.admin", "E2e-Admin-Pass-1", "admin")
+    db.dispose()
+    server = ConsoleServer(settings).start()
+    try:
+        admin = Client(server.base_url)
+        assert admin.login("e2e.admin", "E2e-Admin-Pass-1").status_code == 303
+        assert admin.post_form("/retrain", {}, "/retrain").status_code == 303
+        deadline = time.monotonic() + 600
+        page = admin.get("/retrain").text
+        while ("训练中" in page or "加载中" in page) and time.monotonic() < deadline:
+            time.sleep(2)
+            page = admin.get("/retrain").text
+        assert "已加载" in page, page[-3000:]
+    finally:
+        server.stop()
+    url = f"{rasa_bot.base_url}/status?token={rasa_bot.api_token}"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        assert json.load(resp)["model_file"] == "20991231-235959-retrained.tar.gz"
+    chat = ChatClient(rasa_bot.base_url).start()
+    assert chat.say("身份证丢了怎么补办"), "the bot stopped answering after the swap"

@@ -2,28 +2,31 @@
 
 The text is masked with :func:`bot.privacy.mask_text` before it is stored; the phone is kept as
 mask + keyed hash + Fernet token (see :mod:`bot.db.crypto`). Officers call back within the
-callback policy below, computed on the working-day calendar (``holidays``).
+call-back policy in ``data/knowledge/callback.yml`` (officer-editable), computed on the
+working-day calendar (``holidays``); a message still ``new`` after its deadline is overdue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from bot import knowledge
 from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
 from bot.db.models import MESSAGE_STATUSES, Message, utcnow
 from bot.db.queries.directory import is_working_day, next_working_day
 from bot.privacy import mask_phone, mask_text
 
+logger = logging.getLogger(__name__)
+
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-#: Messages left on a working day before this local time are called back the same day.
-SAME_DAY_CUTOFF = dt.time(15, 0)
-SAME_DAY_DEADLINE = dt.time(17, 0)
-NEXT_DAY_DEADLINE = dt.time(12, 0)
-OFFICE_OPENS = dt.time(9, 0)
+CALLBACK_FILE = "callback.yml"
 MAX_TEXT_LENGTH = 500
 DUPLICATE_WINDOW = dt.timedelta(minutes=10)
 
@@ -53,6 +56,58 @@ class MessageView:
     created_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """When officers call back (local times; ``data/knowledge/callback.yml``).
+
+    Attributes:
+        office_opens: messages left on a working day before this are due ``next_day_deadline``
+            the same day.
+        same_day_cutoff: messages left on a working day before this are due the same day.
+        same_day_deadline: the same-day deadline.
+        next_day_deadline: the deadline on the next working day (and before opening).
+
+    """
+
+    office_opens: dt.time = dt.time(9, 0)
+    same_day_cutoff: dt.time = dt.time(15, 0)
+    same_day_deadline: dt.time = dt.time(17, 0)
+    next_day_deadline: dt.time = dt.time(12, 0)
+
+
+def _time(value: Any) -> dt.time:
+    if isinstance(value, int):  # YAML reads an unquoted 09:00 as sexagesimal minutes
+        return dt.time(value // 60, value % 60)
+    return dt.time.fromisoformat(str(value).strip())
+
+
+def callback_policy() -> CallbackPolicy:
+    """The call-back policy from ``data/knowledge/callback.yml`` (defaults if it is unusable)."""
+    raw = knowledge.load_file(CALLBACK_FILE).get("callback")
+    if not isinstance(raw, dict):
+        return CallbackPolicy()
+    try:
+        return CallbackPolicy(**{k: _time(v) for k, v in raw.items()})
+    except (TypeError, ValueError):
+        logger.error("%s is not a valid call-back policy; using the defaults", CALLBACK_FILE)
+        return CallbackPolicy()
+
+
+def overdue_condition(now_utc: dt.datetime) -> ColumnElement[bool]:
+    """SQL condition: a message still waiting for its call back after the deadline."""
+    return and_(
+        Message.status == "new",
+        Message.callback_due.is_not(None),
+        Message.callback_due < now_utc,
+    )
+
+
+def is_overdue(message: Message, now_utc: dt.datetime) -> bool:
+    """Whether a message is still waiting for its call back after the deadline (naive UTC)."""
+    due = message.callback_due
+    return message.status == "new" and due is not None and due < now_utc
+
+
 def to_local(moment: dt.datetime) -> dt.datetime:
     """Naive UTC -> naive Beijing time.
 
@@ -69,8 +124,9 @@ def to_local(moment: dt.datetime) -> dt.datetime:
 def callback_due(session: Session, now_utc: dt.datetime) -> dt.datetime:
     """When officers will have called back a message left at ``now_utc`` (naive local time).
 
-    Working day before 15:00 -> today 17:00; before opening on a working day -> today 12:00;
-    otherwise the next working day 12:00.
+    With the default policy: working day before 15:00 -> today 17:00; before opening on a
+    working day -> today 12:00; otherwise the next working day 12:00
+    (see :func:`callback_policy`).
 
     Args:
         session: open session (reads the holiday calendar).
@@ -80,14 +136,15 @@ def callback_due(session: Session, now_utc: dt.datetime) -> dt.datetime:
         The deadline as naive Beijing time.
 
     """
+    policy = callback_policy()
     local = to_local(now_utc)
     today = local.date()
     if is_working_day(session, today):
-        if local.time() < OFFICE_OPENS:
-            return dt.datetime.combine(today, NEXT_DAY_DEADLINE)
-        if local.time() < SAME_DAY_CUTOFF:
-            return dt.datetime.combine(today, SAME_DAY_DEADLINE)
-    return dt.datetime.combine(next_working_day(session, today), NEXT_DAY_DEADLINE)
+        if local.time() < policy.office_opens:
+            return dt.datetime.combine(today, policy.next_day_deadline)
+        if local.time() < policy.same_day_cutoff:
+            return dt.datetime.combine(today, policy.same_day_deadline)
+    return dt.datetime.combine(next_working_day(session, today), policy.next_day_deadline)
 
 
 def save_message(

@@ -1,0 +1,17 @@
+"""The console's views, one module per area; :data:`ROUTES` lists every route they serve."""
+
+from __future__ import annotations
+
+from bot.console.pipeline import Route
+from bot.console.views import admin, api, auth, conversations, inbox, messages, training, trends
+
+ROUTES: list[Route] = [
+    *auth.ROUTES,
+    *inbox.ROUTES,
+    *conversations.ROUTES,
+    *messages.ROUTES,
+    *trends.ROUTES,
+    *training.ROUTES,
+    *admin.ROUTES,
+    *api.ROUTES,
+]
