@@ -8,9 +8,14 @@ loaded once per session instead of once more after each of them.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ["tests.servers"]
+
+# endpoints.yml reads the action server's shared secret from the environment.
+os.environ.setdefault("ACTION_SERVER_TOKEN", "tests-only-action-server-token")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
