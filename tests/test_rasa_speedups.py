@@ -1,5 +1,7 @@
 """The cached action-response validator behaves like Rasa's own jsonschema.validate."""
 
+import sys
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -54,8 +56,52 @@ def test_same_verdicts_as_jsonschema_validate() -> None:
         assert got == expected, candidate
 
 
-def test_the_tracker_store_installs_it(tmp_path) -> None:
-    from bot.tracker_store import MaskingSQLTrackerStore
+@pytest.fixture()
+def entry_point(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Run bot.rasa_server.main up to the point where Rasa would start serving."""
+    import rasa.__main__
 
-    MaskingSQLTrackerStore(url=f"sqlite:///{tmp_path / 'tracker.db'}")
-    assert RemoteAction._validate_action_result.__module__ == "bot.rasa_speedups"
+    from bot import logmask, rasa_server
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(rasa.__main__, "main", lambda: started.append(list(sys.argv)))
+    monkeypatch.setattr(logmask, "install", lambda streams=True: None)  # keep pytest's capture
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "a-test-token-of-some-length")
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL_VALIDATE)
+    monkeypatch.setattr(rasa_speedups, "_INSTALLED", False)
+    rasa_server.main(["--model", "models", "--port", "5999"])
+    return started
+
+
+ORIGINAL_VALIDATE = RemoteAction._validate_action_result
+
+
+def test_the_server_entry_point_installs_the_validator_and_it_runs(
+    entry_point: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert entry_point and entry_point[0][:2] == ["rasa", "run"]
+    assert "a-test-token-of-some-length" not in " ".join(entry_point[0])  # not visible in ps
+
+    def per_call_meta_schema_check(*args: object, **kwargs: object) -> None:
+        raise AssertionError("jsonschema.validate ran: the speed-up is not installed")
+
+    monkeypatch.setattr("jsonschema.validate", per_call_meta_schema_check)
+    action = RemoteAction("action_find_window", EndpointConfig("http://127.0.0.1:1/webhook"))
+    assert action._validate_action_result(GOOD) is True
+    with pytest.raises(ValidationError) as raised:
+        action._validate_action_result({"events": [{"name": "county"}], "responses": []})
+    assert "Failed to validate Action server response" in raised.value.message
+
+
+def test_another_rasa_release_stops_the_server_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rasa
+
+    from bot import rasa_server
+
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(SystemExit) as stopped:
+        rasa_server.check_rasa_version()
+    assert "3.6.21" in str(stopped.value) and "3.7.0" in str(stopped.value)
