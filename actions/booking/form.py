@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 PLACE_SLOTS = ("business_type", "booking_county", "booking_date", "booking_slot", "booking_window")
 LOOKUP_SLOTS = ("booking_code", "booker_phone")
 CONFIRM_SLOTS = ("booking_confirmed", "cancel_confirmed")
+#: Every slot the booking forms extract and validate (see ``__getattr__``).
+FORM_SLOTS = frozenset((*PLACE_SLOTS, *LOOKUP_SLOTS, "booker_name", *CONFIRM_SLOTS))
 _STATE_SLOTS = (*PLACE_SLOTS, "booking_time_pref", *LOOKUP_SLOTS, "booker_name")
 
 
@@ -123,104 +125,30 @@ class _BookingValidation(FormValidationAction):
                 out[parsing.REQUESTED_SLOT] = None
         return out
 
-    # --- extractors (one per slot of the forms) ---------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        """``extract_<slot>`` and ``validate_<slot>`` for every slot of the booking forms.
 
-    async def extract_business_type(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("business_type", tracker, domain)
+        rasa_sdk looks these methods up by name for each slot of the running form; all of
+        them read the same turn (:func:`_run`), so they are made here rather than written out.
+        """
+        kind, _, slot = name.partition("_")
+        if slot in FORM_SLOTS and kind == "extract":
 
-    async def extract_booking_county(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booking_county", tracker, domain)
+            async def extract(
+                dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+            ) -> dict[str, Any]:
+                return await self._extract(slot, tracker, domain)
 
-    async def extract_booking_date(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booking_date", tracker, domain)
+            return extract
+        if slot in FORM_SLOTS and kind == "validate":
 
-    async def extract_booking_slot(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booking_slot", tracker, domain)
+            async def validate(
+                value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+            ) -> dict[str, Any]:
+                return await self._validated(slot, dispatcher, tracker, domain)
 
-    async def extract_booker_name(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booker_name", tracker, domain)
-
-    async def extract_booker_phone(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booker_phone", tracker, domain)
-
-    async def extract_booking_code(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booking_code", tracker, domain)
-
-    async def extract_booking_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("booking_confirmed", tracker, domain)
-
-    async def extract_cancel_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._extract("cancel_confirmed", tracker, domain)
-
-    # --- validators ------------------------------------------------------------------------
-
-    async def validate_business_type(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("business_type", dispatcher, tracker, domain)
-
-    async def validate_booking_county(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_county", dispatcher, tracker, domain)
-
-    async def validate_booking_date(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_date", dispatcher, tracker, domain)
-
-    async def validate_booking_slot(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_slot", dispatcher, tracker, domain)
-
-    async def validate_booking_window(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_window", dispatcher, tracker, domain)
-
-    async def validate_booker_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booker_name", dispatcher, tracker, domain)
-
-    async def validate_booker_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booker_phone", dispatcher, tracker, domain)
-
-    async def validate_booking_code(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_code", dispatcher, tracker, domain)
-
-    async def validate_booking_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("booking_confirmed", dispatcher, tracker, domain)
-
-    async def validate_cancel_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:  # noqa: E501, D102
-        return await self._validated("cancel_confirmed", dispatcher, tracker, domain)
+            return validate
+        raise AttributeError(name)
 
 
 def _confirmation(result: TurnResult, run: _Run, slot: str) -> None:
