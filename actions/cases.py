@@ -104,12 +104,6 @@ class ValidateCaseStatusForm(FormValidationAction):
 
         If the same message also carries the 4-digit factor, it is taken too.
 
-        Args:
-            slot_value: the extracted value (entity value or the raw text).
-            dispatcher: to explain a bad value.
-            tracker: the conversation.
-            domain: the domain.
-
         Returns:
             Slot updates.
 
@@ -141,12 +135,6 @@ class ValidateCaseStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Accept 4 digits, or a full mobile number (needed when a case had many failures).
 
-        Args:
-            slot_value: the raw text.
-            dispatcher: to explain a bad value.
-            tracker: the conversation.
-            domain: the domain.
-
         Returns:
             Slot updates. A full phone number is kept for this turn's lookup only (the
             tracker store masks it, the lookup clears it).
@@ -176,17 +164,9 @@ class ActionCaseStatus(Action):
         return "action_case_status"
 
     async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Run the lookup (worker thread), reply, clear the factor and update the counter.
-
-        Args:
-            dispatcher: sends the reply.
-            tracker: the conversation.
-            domain: the domain.
 
         Returns:
             Slot events: the case number and factor cleared, and the full-phone step-up flag.

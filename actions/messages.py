@@ -133,12 +133,6 @@ class ValidateLeaveMessageForm(FormValidationAction):
         The activation message ("我要留言", or the button payload ``/leave_message``) alone is
         no question: the form then asks for one.
 
-        Args:
-            slot_value: the raw text.
-            dispatcher: to ask for more detail.
-            tracker: the conversation.
-            domain: the domain.
-
         Returns:
             Slot updates.
 
@@ -170,12 +164,6 @@ class ValidateLeaveMessageForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Accept a mainland mobile number; explain what is wrong otherwise.
 
-        Args:
-            slot_value: the raw text or entity value.
-            dispatcher: to explain a bad value.
-            tracker: the conversation.
-            domain: the domain.
-
         Returns:
             Slot updates.
 
@@ -196,17 +184,9 @@ class ActionSaveMessage(Action):
         return "action_save_message"
 
     async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Save (worker thread, one transaction), confirm, and clear the slots.
-
-        Args:
-            dispatcher: sends the reply.
-            tracker: the conversation.
-            domain: the domain.
 
         Returns:
             Slot events clearing ``message_text`` and ``contact_phone``.

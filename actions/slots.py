@@ -25,17 +25,9 @@ class ClearSlotsAction(Action, metaclass=ABCMeta):
         """Name of the action in the domain."""
 
     async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Reset every slot in :attr:`slots`.
-
-        Args:
-            dispatcher: unused.
-            tracker: the conversation.
-            domain: the domain.
 
         Returns:
             The slot events.
