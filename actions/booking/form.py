@@ -15,6 +15,7 @@ citizen's own words every time; a button can only carry what the buttons offer.
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,10 @@ def _run(tracker: Tracker, form_slots: list[str]) -> _Run:
 
 class _BookingValidation(FormValidationAction):
     """Shared extraction and validation of the booking and booking-lookup forms."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Name of the validation action (each form's subclass gives it)."""
 
     async def _form_slots(self, tracker: Tracker, domain: DomainDict) -> list[str]:
         return await self.required_slots(
