@@ -1,11 +1,12 @@
 """Compare our date/time parser (``actions.dates``) with jionlp's on the project's test cases.
 
-The cases are the parametrised ones of ``tests/actions/test_dates.py`` plus the typed dates and
-times of the booking tests. For jionlp, ``jionlp.ner.extract_time`` finds the time expression
-in the sentence and its parsed span is mapped onto our result (day, exact time, half-day) with
-the same office-hours rules ours applies (a bare 1-6 o'clock is afternoon; an hour-long span
-with a round start is an exact time; blur spans map to the half-day they fall in; a span that
-is only a time of day names no day; the text is normalised to half-width first, as ours is).
+The cases are the parametrised ones of ``tests/actions/dates/`` (days, times, both) plus the
+typed dates and times of the booking tests. For jionlp, ``jionlp.ner.extract_time`` finds the
+time expression in the sentence and its parsed span is mapped onto our result (day, exact time,
+half-day) with the same office-hours rules ours applies (a bare 1-6 o'clock is afternoon; an
+hour-long span with a round start is an exact time; blur spans map to the half-day they fall in;
+a span that is only a time of day names no day; the text is normalised to half-width first, as
+ours is).
 
 jionlp is not a project dependency (it brings ~170 MB with its segmenter jiojio), so install
 it into a throw-away folder to run this::
@@ -62,13 +63,15 @@ def _params(test: Any) -> list[tuple[Any, ...]]:
 
 def cases() -> list[tuple[str, str, tuple[Any, ...]]]:
     """Return ``(kind, text, expected)`` for every case (kind: date, time or datetime)."""
-    from tests.actions import test_dates as t
+    from tests.actions.dates import test_days, test_parse, test_times
 
     result: list[tuple[str, str, tuple[Any, ...]]] = []
-    result += [("date", text, (day,)) for text, day in _params(t.test_parse_date)]
-    result += [("date", text, (None,)) for (text,) in _params(t.test_parse_date_none)]
-    result += [("time", text, (when, half)) for text, when, half in _params(t.test_parse_time)]
-    result += [("datetime", text, (d, w, h)) for text, d, w, h in _params(t.test_parse_datetime)]
+    result += [("date", text, (day,)) for text, day in _params(test_days.test_parse_date)]
+    result += [("date", text, (None,)) for (text,) in _params(test_days.test_parse_date_none)]
+    times = _params(test_times.test_parse_time)
+    result += [("time", text, (when, half)) for text, when, half in times]
+    both = _params(test_parse.test_parse_datetime)
+    result += [("datetime", text, (d, w, h)) for text, d, w, h in both]
     result += [("datetime", text, (d, w, h)) for text, d, w, h in BOOKING_CASES]
     return result
 

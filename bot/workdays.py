@@ -193,8 +193,7 @@ def calendar_for_years(years: Iterable[int]) -> dict[dt.date, CalendarDay]:
     if not isinstance(settings, dict):
         logger.error("data/knowledge/%s is not a mapping, ignored", CALENDAR_FILE)
         settings = {}
-    raw_names = settings.get("names")
-    names = {str(k): str(v) for k, v in raw_names.items()} if isinstance(raw_names, dict) else {}
+    names = {str(k): str(v) for k, v in _section(settings, "names", dict).items()}
     make_up = str(settings.get("make_up_day") or "{holiday}调休上班")
     result: dict[dt.date, CalendarDay] = {}
     for year in sorted(wanted):
@@ -206,9 +205,9 @@ def calendar_for_years(years: Iterable[int]) -> dict[dt.date, CalendarDay]:
                 "add the year's schedule under `days` in calendar.yml",
                 year,
             )
-            official = _fixed_holidays(year, _as_list(settings.get("fixed_holidays")))
+            official = _fixed_holidays(year, _section(settings, "fixed_holidays", list))
         result.update(official)
-    for first, last, entry in _extra_days(_as_list(settings.get("days"))):
+    for first, last, entry in _extra_days(_section(settings, "days", list)):
         day = first
         while day <= last:
             if day.year in wanted:
@@ -279,8 +278,16 @@ def _extra_days(items: list[Any]) -> list[tuple[dt.date, dt.date, CalendarDay]]:
     return result
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _section(settings: dict[str, Any], key: str, kind: type) -> Any:
+    value = settings.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        logger.error(
+            "data/knowledge/%s: %s should be a %s, ignored", CALENDAR_FILE, key, kind.__name__
+        )
+        return kind()
+    return value
 
 
 def _as_date(value: Any) -> dt.date:

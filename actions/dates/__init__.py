@@ -23,13 +23,13 @@ Understood (inside any other words, full-width digits and Chinese numerals inclu
 Modules: :mod:`.text` (normalisation, numerals via ``cn2an``), :mod:`.days`, :mod:`.times`,
 :mod:`.labels` (how replies show a day or a time); Beijing time is :mod:`bot.workdays`.
 
-Why not jionlp's time parser: tried on the 95 date/time cases of the tests (``test_dates.py``
-and the booking tests; ``bench/date_parsers.py``), with the same normalisation and
-office-hours rules around it, jionlp 1.5.31 got 80 right and this parser 95 (the cases were
-written for this parser, so that favours it); jionlp's misses include impossible dates read as
-real ones (2月30日 -> 12月30日, 13月1日 -> 12月1日), dates already past this year not moved
-to next year (1月8日), 三号窗口 read as the 3rd, 12.5 not read, 周二 read as last Tuesday. It
-also brings about 170 MB (its segmenter jiojio). Kept ours.
+Why not jionlp's time parser: tried on the 95 date/time cases of the tests
+(``tests/actions/dates/`` and the booking tests; ``bench/date_parsers.py``), with the same
+normalisation and office-hours rules around it, jionlp 1.5.31 got 80 right and this parser 95
+(the cases were written for this parser, so that favours it). jionlp's misses include
+impossible dates read as real ones (2月30日 -> 12月30日, 13月1日 -> 12月1日), dates already
+past this year not moved to next year (1月8日), 三号窗口 read as the 3rd, 12.5 not read and
+周二 read as last Tuesday; it also brings about 170 MB (its segmenter jiojio). Kept ours.
 """
 
 from __future__ import annotations
