@@ -6,14 +6,6 @@ import datetime as dt
 
 from bot.workdays import today_local
 
-#: Chinese labels of the half-days.
-HALF_DAY_LABELS: dict[str, str] = {
-    "morning": "上午",
-    "noon": "中午",
-    "afternoon": "下午",
-    "evening": "晚上",
-}
-
 WEEKDAY_CN = "一二三四五六日"
 
 

@@ -32,7 +32,7 @@ def holidays_between(session: Session, first: dt.date, last: dt.date) -> dict[dt
 
 
 def holiday_overrides(session: Session, start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    """Holiday calendar entries between two dates.
+    """Return ``day -> is_workday_override`` (False: closed, True: make-up working day).
 
     Args:
         session: open session.
@@ -40,13 +40,13 @@ def holiday_overrides(session: Session, start: dt.date, end: dt.date) -> dict[dt
         end: last day (inclusive).
 
     Returns:
-        ``day -> is_workday_override`` (False: closed holiday, True: make-up working day).
+        The overrides of the range (days without a row follow the weekday rule).
 
     """
-    stmt = select(Holiday.day, Holiday.is_workday_override).where(
-        Holiday.day >= start, Holiday.day <= end
-    )
-    return {day: bool(override) for day, override in session.execute(stmt)}
+    return {
+        day: bool(row.is_workday_override)
+        for day, row in holidays_between(session, start, end).items()
+    }
 
 
 def is_working_day(session: Session, day: dt.date) -> bool:
