@@ -180,8 +180,8 @@ def calendar_for_years(years: Iterable[int]) -> dict[dt.date, CalendarDay]:
         years: the years to cover.
 
     Returns:
-        ``day -> CalendarDay`` for every closed weekday-or-holiday and make-up working day the
-        package and ``calendar.yml`` know; plain weekends and weekdays have no row.
+        ``day -> CalendarDay`` for every holiday (closed, weekends inside it included) and
+        make-up working day that the package and ``calendar.yml`` know; other days have no row.
 
     """
     wanted = set(years)
@@ -194,7 +194,7 @@ def calendar_for_years(years: Iterable[int]) -> dict[dt.date, CalendarDay]:
         logger.error("data/knowledge/%s is not a mapping, ignored", CALENDAR_FILE)
         settings = {}
     names = {str(k): str(v) for k, v in _section(settings, "names", dict).items()}
-    make_up = str(settings.get("make_up_day") or "{holiday}调休上班")
+    make_up = str(settings.get("make_up_day") or "{holiday}")
     result: dict[dt.date, CalendarDay] = {}
     for year in sorted(wanted):
         official = _official_year(year, names, make_up)
@@ -267,7 +267,10 @@ def _extra_days(items: list[Any]) -> list[tuple[dt.date, dt.date, CalendarDay]]:
         try:
             first = _as_date(item.get("day", item.get("from")))
             last = _as_date(item.get("day", item.get("to", item.get("from"))))
-            entry = CalendarDay(str(item["name"]), bool(item.get("working", False)))
+            working = item.get("working", False)
+            if not isinstance(working, bool):
+                raise ValueError(f"working must be true or false, not {working!r}")
+            entry = CalendarDay(str(item["name"]), working)
         except (AttributeError, KeyError, TypeError, ValueError):
             logger.error("calendar.yml: days entry %r is not {day|from,to, name, working}", item)
             continue

@@ -93,6 +93,7 @@ def test_officers_add_a_years_schedule_in_calendar_yml(
     [
         "days: [{day: not-a-date, name: x}]\n",
         "days: [{from: 2098-02-09, to: 2098-02-06, name: x}]\n",
+        "days: [{day: 2026-03-04, name: x, working: 否}]\n",
         "days: oops\nnames: [1, 2]\nfixed_holidays: [{date: 13-45, name: x}]\n",
         "- just\n- a list\n",
         "days: [unclosed\n",
