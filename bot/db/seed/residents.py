@@ -27,8 +27,6 @@ _COUNTY_WEIGHTS: dict[str, float] = {
     "大城县": 0.9, "廊坊临空经济区": 0.2,
 }  # fmt: skip
 
-# Public holidays (is_workday_override False) and make-up working days (True).
-
 
 def generate_residents(
     count: int, county_ids: Sequence[int], county_weights: Sequence[float]
