@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed_parser.add_argument(
         "--if-empty",
         action="store_true",
-        help="seed only an empty database; otherwise just top up the two-week slot horizon",
+        help="seed only an empty database; otherwise refresh the holidays and top up the slots",
     )
     demo = sub.add_parser(
         "demo-cases", help="print sample case numbers (one per stage) to try the lookup with"
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("schema: up to date")
     if args.command == "seed" and args.if_empty and not seed.is_empty(url):
         added = seed.top_up_slots(url, today=args.today)
-        print(f"database already seeded: {added} slots added to keep two weeks bookable")
+        print(f"database already seeded: holidays refreshed, {added} slots added up to the horizon")
         return 0
     if args.command == "seed":
         report = seed.seed(url, residents=args.residents, today=args.today, force=args.force)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.crypto import hash_phone
 from bot.db.models import Booking, County, Slot, Window
-from bot.db.queries import booking as q
+from bot.db.queries.booking import book_slot
 from bot.db.session import make_engine
 from bot.privacy import mask_phone
 from tests.actions.booking_support import NOW, fresh_database, prepare_database
@@ -74,7 +74,7 @@ def _hammer(eng: Engine, targets: list[int], phones: list[str]) -> tuple[Counter
         barrier.wait()
         session = factory()
         try:
-            result = q.book_slot(
+            result = book_slot(
                 session,
                 targets[index],
                 "id_card",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import LookupAudit, Message
 from bot.db.queries import cases, directory, messages, names
-from bot.db.seed import sample_cases_for
+from bot.db.seed import sample_cases_for, seed_holidays
 
 T0 = dt.datetime(2026, 12, 2, 2, 0)  # naive UTC = Wednesday 10:00 in Beijing
 
@@ -103,6 +103,7 @@ def test_lookup_result_has_the_history(session: Session) -> None:
 def test_call_back_policy_follows_the_working_day_calendar(
     session: Session, local: dt.datetime, due: dt.datetime
 ) -> None:
+    seed_holidays(session, years=[2026, 2027])  # whatever year the tests run in
     assert messages.callback_due(session, local - dt.timedelta(hours=8)) == due
 
 

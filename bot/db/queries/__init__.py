@@ -9,5 +9,9 @@ them commits: the caller's ``session_scope()`` does, so a failure leaves nothing
 - :mod:`.names`: holders of a full name in the resident registry.
 - :mod:`.messages`: messages left for officers.
 - :mod:`.audit`: the sensitive-lookup audit.
-- :mod:`.directory`: counties, windows, service points, the holiday calendar.
+- :mod:`.directory`: counties, windows, service points.
+- :mod:`.workdays`: working days from the ``holidays`` table (the rule is :mod:`bot.workdays`).
+- :mod:`.slots`: free and bookable slots within the booking horizon.
+- :mod:`.booking`: booking, looking up, cancelling and moving a place (imports :mod:`.slots`).
+- :mod:`.throttle`, :mod:`.feedback`, :mod:`.revocations`: lookup limits, ratings, revoked ids.
 """

@@ -1,4 +1,4 @@
-"""Booking queries: free slots, booking, lookup, cancellation and rescheduling.
+"""Booking queries: booking a place, looking a booking up, cancelling and rescheduling it.
 
 Every function takes an open :class:`~sqlalchemy.orm.Session` as its first argument and is
 synchronous; the action server runs them in a worker thread (``actions.db.run_db``) with a
@@ -7,10 +7,9 @@ they never commit themselves (the caller's ``session_scope()`` does); where a st
 wrote something and the attempt then fails (a place taken, then the insert refused), they roll
 the session back before returning, so nothing half-done can be committed.
 
-Bookable means: the slot is free (``booked < capacity``), its day is a working day (Monday to
-Friday and not a public holiday, or a make-up working day listed in ``holidays`` with
-``is_workday_override``), and it starts after ``now`` (Beijing time). Weekends and holidays are
-never bookable, even if slots exist for them.
+Which slots are free and bookable is :mod:`bot.db.queries.slots`; which days are working days
+is :mod:`bot.db.queries.workdays`. Their public names are importable from here too, so this
+stays the one module the booking actions import.
 
 The last place of a slot can never be given twice: a booking takes its place with one atomic
 conditional ``UPDATE slots SET booked = booked + 1 WHERE id = :id AND booked < capacity`` and
@@ -23,42 +22,32 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    Booking,
-    BusinessType,
-    County,
-    Holiday,
-    Slot,
-    Window,
-    WindowBusiness,
-    utcnow,
-)
+from bot.booking_settings import booking_settings
+from bot.db.models import Booking, Slot, utcnow
+from bot.db.queries.slots import BUSINESS_ORDER as BUSINESS_ORDER
+from bot.db.queries.slots import SlotView as SlotView
+from bot.db.queries.slots import available_days as available_days
+from bot.db.queries.slots import available_slots as available_slots
+from bot.db.queries.slots import business_name as business_name
+from bot.db.queries.slots import get_slot as get_slot
+from bot.db.queries.slots import is_bookable
+from bot.db.queries.slots import last_bookable_day as last_bookable_day
+from bot.db.queries.slots import list_business_types as list_business_types
+from bot.db.queries.slots import list_counties as list_counties
+from bot.db.queries.workdays import closed_reason as closed_reason
+from bot.db.queries.workdays import holidays_between as holidays_between
 
 #: Characters of booking codes (no 0/O, 1/I/L: easy to read out and type).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_PREFIX = "YY"
 CODE_LENGTH = 6
-#: Order in which businesses are offered (most asked first).
-BUSINESS_ORDER: tuple[str, ...] = (
-    "id_card",
-    "hukou_move_in",
-    "birth_registration",
-    "residence_permit",
-    "hukou_booklet",
-    "certificate",
-    "death_deregistration",
-    "other",
-)
-#: How far ahead the assistant offers days.
-DEFAULT_HORIZON_DAYS = 30
 
 BookStatus = Literal["ok", "full", "duplicate", "unavailable"]
 CancelStatus = Literal["ok", "not_found", "already_cancelled", "past"]
@@ -67,32 +56,16 @@ RescheduleStatus = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class SlotView:
-    """A slot with its window, as shown to the citizen."""
+def horizon_days() -> int:
+    """Return how many days ahead citizens can book (``horizon_days`` of ``booking.yml``)."""
+    return booking_settings().horizon_days
 
-    id: int
-    window_id: int
-    window_name: str
-    county: str
-    address: str
-    window_phone: str
-    business_code: str
-    day: dt.date
-    start_time: dt.time
-    end_time: dt.time
-    capacity: int
-    booked: int
 
-    @property
-    def free(self) -> int:
-        """Places still free."""
-        return self.capacity - self.booked
-
-    @property
-    def time_label(self) -> str:
-        """``09:00-09:30``."""
-        return f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+def __getattr__(name: str) -> Any:
+    """Serve ``DEFAULT_HORIZON_DAYS`` (the former constant) from ``booking.yml``."""
+    if name == "DEFAULT_HORIZON_DAYS":
+        return horizon_days()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -160,266 +133,6 @@ def normalise_code(text: str) -> str:
 
     """
     return "".join(ch for ch in text.upper() if ch.isalnum())
-
-
-# --- working days --------------------------------------------------------------------------
-
-
-def holidays_between(session: Session, first: dt.date, last: dt.date) -> dict[dt.date, Holiday]:
-    """Return the ``holidays`` rows (closures and make-up working days) in a date range.
-
-    Args:
-        session: open session.
-        first: first day (inclusive).
-        last: last day (inclusive).
-
-    Returns:
-        Rows keyed by day.
-
-    """
-    rows = session.execute(
-        select(Holiday).where(Holiday.day >= first, Holiday.day <= last)
-    ).scalars()
-    return {row.day: row for row in rows}
-
-
-def _is_working_day(day: dt.date, holiday: Holiday | None) -> bool:
-    if holiday is not None:
-        return bool(holiday.is_workday_override)
-    return day.weekday() < 5
-
-
-def closed_reason(session: Session, day: dt.date) -> str | None:
-    """Say why a day is not a working day, or None if it is one.
-
-    Args:
-        session: open session.
-        day: the day.
-
-    Returns:
-        ``"周六"``/``"周日"``, the holiday's name (``"元旦"``), or None for a working day.
-
-    """
-    holiday = holidays_between(session, day, day).get(day)
-    if _is_working_day(day, holiday):
-        return None
-    if holiday is not None:
-        return str(holiday.name)
-    return "周六" if day.weekday() == 5 else "周日"
-
-
-# --- reference data ------------------------------------------------------------------------
-
-
-def list_business_types(session: Session) -> list[tuple[str, str]]:
-    """Return ``(code, name)`` of the businesses that some window takes bookings for.
-
-    Args:
-        session: open session.
-
-    Returns:
-        Pairs, most asked business first (:data:`BUSINESS_ORDER`).
-
-    """
-    rows = session.execute(
-        select(BusinessType.code, BusinessType.name).where(
-            BusinessType.code.in_(select(WindowBusiness.business_code).distinct())
-        )
-    ).all()
-    pairs = [(str(code), str(name)) for code, name in rows]
-    return sorted(
-        pairs,
-        key=lambda p: (
-            BUSINESS_ORDER.index(p[0]) if p[0] in BUSINESS_ORDER else len(BUSINESS_ORDER),
-            p[0],
-        ),
-    )
-
-
-def business_name(session: Session, code: str) -> str | None:
-    """Return the Chinese name of a business type, or None if unknown.
-
-    Args:
-        session: open session.
-        code: business code (``id_card`` ...).
-
-    Returns:
-        The name, e.g. ``身份证办理``.
-
-    """
-    value = session.execute(select(BusinessType.name).where(BusinessType.code == code)).scalar()
-    return str(value) if value is not None else None
-
-
-def list_counties(session: Session, business_code: str | None = None) -> list[str]:
-    """Return county names (table order) that have a window, optionally for one business.
-
-    Args:
-        session: open session.
-        business_code: only counties with a window handling this business.
-
-    Returns:
-        Canonical county names.
-
-    """
-    query = select(County.name).join(Window, Window.county_id == County.id)
-    if business_code:
-        query = query.join(WindowBusiness, WindowBusiness.window_id == Window.id).where(
-            WindowBusiness.business_code == business_code
-        )
-    rows = session.execute(query.group_by(County.id, County.name).order_by(County.id)).all()
-    return [str(row[0]) for row in rows]
-
-
-# --- availability --------------------------------------------------------------------------
-
-
-def _slot_columns() -> tuple:
-    return (
-        Slot.id,
-        Slot.window_id,
-        Window.name,
-        County.name,
-        Window.address,
-        Window.phone,
-        Slot.business_code,
-        Slot.day,
-        Slot.start_time,
-        Slot.end_time,
-        Slot.capacity,
-        Slot.booked,
-    )
-
-
-def _slot_view(row: Iterable) -> SlotView:
-    (sid, wid, wname, cname, address, phone, code, day, start, end, cap, booked) = tuple(row)
-    return SlotView(
-        id=int(sid),
-        window_id=int(wid),
-        window_name=str(wname),
-        county=str(cname),
-        address=str(address),
-        window_phone=str(phone),
-        business_code=str(code),
-        day=day,
-        start_time=start,
-        end_time=end,
-        capacity=int(cap),
-        booked=int(booked),
-    )
-
-
-def _future_condition(now: dt.datetime):  # type: ignore[no-untyped-def]
-    today = now.date()
-    return or_(Slot.day > today, and_(Slot.day == today, Slot.start_time > now.time()))
-
-
-def available_days(
-    session: Session,
-    business_code: str,
-    county: str,
-    now: dt.datetime,
-    limit: int = 6,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
-) -> list[tuple[dt.date, int]]:
-    """Return the next working days with free places for a business in a county.
-
-    Args:
-        session: open session.
-        business_code: business code.
-        county: canonical county name.
-        now: current Beijing time (naive).
-        limit: at most this many days.
-        horizon_days: look this many days ahead.
-
-    Returns:
-        ``(day, free places)`` pairs in date order.
-
-    """
-    today = now.date()
-    last = today + dt.timedelta(days=horizon_days)
-    rows = session.execute(
-        select(Slot.day, func.sum(Slot.capacity - Slot.booked))
-        .join(Window, Window.id == Slot.window_id)
-        .join(County, County.id == Window.county_id)
-        .where(
-            County.name == county,
-            Slot.business_code == business_code,
-            Slot.booked < Slot.capacity,
-            Slot.day <= last,
-            _future_condition(now),
-        )
-        .group_by(Slot.day)
-        .order_by(Slot.day)
-    ).all()
-    holidays = holidays_between(session, today, last)
-    result: list[tuple[dt.date, int]] = []
-    for day, free in rows:
-        if _is_working_day(day, holidays.get(day)) and free:
-            result.append((day, int(free)))
-            if len(result) >= limit:
-                break
-    return result
-
-
-def available_slots(
-    session: Session, business_code: str, county: str, day: dt.date, now: dt.datetime
-) -> list[SlotView]:
-    """Return the free, future slots of a business in a county on one working day.
-
-    Args:
-        session: open session.
-        business_code: business code.
-        county: canonical county name.
-        day: the day.
-        now: current Beijing time (naive).
-
-    Returns:
-        Slots ordered by start time, then window; empty on a weekend or holiday.
-
-    """
-    if not _is_working_day(day, holidays_between(session, day, day).get(day)):
-        return []
-    rows = session.execute(
-        select(*_slot_columns())
-        .join(Window, Window.id == Slot.window_id)
-        .join(County, County.id == Window.county_id)
-        .where(
-            County.name == county,
-            Slot.business_code == business_code,
-            Slot.day == day,
-            Slot.booked < Slot.capacity,
-            _future_condition(now),
-        )
-        .order_by(Slot.start_time, Slot.window_id)
-    ).all()
-    return [_slot_view(row) for row in rows]
-
-
-def get_slot(session: Session, slot_id: int) -> SlotView | None:
-    """Return one slot with its window, or None.
-
-    Args:
-        session: open session.
-        slot_id: slot id.
-
-    Returns:
-        The slot view.
-
-    """
-    row = session.execute(
-        select(*_slot_columns())
-        .join(Window, Window.id == Slot.window_id)
-        .join(County, County.id == Window.county_id)
-        .where(Slot.id == slot_id)
-    ).first()
-    return _slot_view(row) if row is not None else None
-
-
-def _slot_bookable(session: Session, slot: SlotView, now: dt.datetime) -> bool:
-    if dt.datetime.combine(slot.day, slot.start_time) <= now:
-        return False
-    return _is_working_day(slot.day, holidays_between(session, slot.day, slot.day).get(slot.day))
 
 
 # --- bookings ------------------------------------------------------------------------------
@@ -517,11 +230,7 @@ def book_slot(
 
     """
     slot = get_slot(session, slot_id)
-    if (
-        slot is None
-        or slot.business_code != business_code
-        or not _slot_bookable(session, slot, now)
-    ):
+    if slot is None or slot.business_code != business_code or not is_bookable(session, slot, now):
         session.rollback()
         return BookResult("unavailable")
     if _has_active_booking(session, phone_hash, business_code, slot.day):
@@ -619,11 +328,7 @@ def cancel_booking(session: Session, code: str, phone_hash: str, now: dt.datetim
         session.rollback()
         return CancelResult("already_cancelled", view)
     _release_place(session, int(booking.slot_id))
-    return CancelResult("ok", _replace_status(view, "cancelled"))
-
-
-def _replace_status(view: BookingView, status: str) -> BookingView:
-    return replace(view, status=status)
+    return CancelResult("ok", replace(view, status="cancelled"))
 
 
 def reschedule_booking(
@@ -665,7 +370,7 @@ def reschedule_booking(
     if (
         new is None
         or new.business_code != booking.business_code
-        or not _slot_bookable(session, new, now)
+        or not is_bookable(session, new, now)
     ):
         session.rollback()
         return RescheduleResult("unavailable", old)

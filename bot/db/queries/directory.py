@@ -1,14 +1,20 @@
-"""Reads of the directory: counties, registration windows, service points, holiday calendar."""
+"""Reads of the directory: counties, registration windows, service points.
+
+The working-day reads that used to live here are in :mod:`bot.db.queries.workdays` (still
+importable from here).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import County, Holiday, ServicePoint, Window, WindowBusiness
+from bot.db.models import County, ServicePoint, Window, WindowBusiness
+from bot.db.queries.workdays import holiday_overrides as holiday_overrides
+from bot.db.queries.workdays import is_working_day as is_working_day
+from bot.db.queries.workdays import next_working_day as next_working_day
 
 
 @dataclass(frozen=True)
@@ -159,59 +165,3 @@ def list_service_points(
         )
         for p, county_name in session.execute(stmt)
     ]
-
-
-def holiday_overrides(session: Session, start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    """Holiday calendar entries between two dates.
-
-    Args:
-        session: open session.
-        start: first day (inclusive).
-        end: last day (inclusive).
-
-    Returns:
-        ``day -> is_workday_override`` (False: closed holiday, True: make-up working day).
-
-    """
-    stmt = select(Holiday.day, Holiday.is_workday_override).where(
-        Holiday.day >= start, Holiday.day <= end
-    )
-    return {day: bool(override) for day, override in session.execute(stmt)}
-
-
-def is_working_day(session: Session, day: dt.date) -> bool:
-    """Whether windows and officers work on ``day`` (weekday, not a holiday, or make-up day).
-
-    Args:
-        session: open session.
-        day: local date.
-
-    Returns:
-        True on working days.
-
-    """
-    override = holiday_overrides(session, day, day).get(day)
-    if override is not None:
-        return override
-    return day.weekday() < 5
-
-
-def next_working_day(session: Session, after: dt.date) -> dt.date:
-    """Return the first working day strictly after ``after``.
-
-    Args:
-        session: open session.
-        after: local date.
-
-    Returns:
-        The next working day (looks at most 60 days ahead).
-
-    """
-    calendar = holiday_overrides(session, after, after + dt.timedelta(days=60))
-    day = after
-    for _ in range(60):
-        day += dt.timedelta(days=1)
-        override = calendar.get(day)
-        if override is True or (override is None and day.weekday() < 5):
-            return day
-    return day
