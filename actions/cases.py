@@ -10,7 +10,6 @@ logged; log lines carry the masked case number only.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -31,7 +30,7 @@ from actions.validation import (
     parse_case_number,
     parse_last4,
 )
-from bot import knowledge
+from bot import knowledge, workdays
 from bot.db.queries.cases import CaseView, lookup_case, mask_case_number
 from bot.numbers import parse_phone
 
@@ -52,7 +51,7 @@ def case_reply(case: CaseView) -> Reply:
         ``utter_case_stage_<stage>`` (``utter_case_stage_accepted_id_card`` for ID cards) with
         the case's values; the window, materials and courier where the stage has them.
     """
-    updated = case.updated_at + dt.timedelta(hours=8)  # stored in UTC, shown in Beijing time
+    updated = workdays.to_local(case.updated_at)
     values: dict[str, Any] = {
         "business": knowledge.term_name(knowledge.business_types(), case.business_code, ""),
         "county": case.county,

@@ -24,6 +24,7 @@ from actions.db import DatabaseUnavailable, run_db
 from actions.replies import say
 from actions.slots import ClearSlotsAction
 from actions.validation import normalise, phone_problem
+from bot import workdays
 from bot.db.crypto import decrypt_phone, encrypt_phone
 from bot.db.queries.messages import MAX_TEXT_LENGTH, save_message
 from bot.numbers import mask_phone, mask_text, parse_phone
@@ -204,7 +205,7 @@ class ActionSaveMessage(Action):
             dispatcher.utter_message(response="utter_message_not_saved")
             return clear
         logger.info("message %s saved, call back %s", saved.id, mask_phone(phone))
-        now_local = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+        now_local = workdays.now_local()
         dispatcher.utter_message(
             response="utter_message_saved",
             message_id=saved.id,

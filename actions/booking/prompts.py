@@ -73,7 +73,7 @@ def date_prompt(session: Session, business: str, county: str, when: dt.datetime)
     days = booking_queries.available_days(session, business, county, when, limit=MAX_DAY_BUTTONS)
     values: dict[str, Any] = {"county": county, "business": business_label(session, business)}
     if not days:
-        values["days"] = booking_queries.DEFAULT_HORIZON_DAYS
+        values["days"] = booking_queries.horizon_days()
         return Reply("utter_booking_no_days", values)
     buttons = [
         {

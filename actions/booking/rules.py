@@ -121,7 +121,7 @@ def day_problem(
     if reason:
         reason = "周末" if reason in ("周六", "周日") else reason
         return Reply("utter_booking_day_closed", {"day": label, "reason": reason})
-    horizon = booking_queries.DEFAULT_HORIZON_DAYS
+    horizon = booking_queries.horizon_days()
     if day > today + dt.timedelta(days=horizon):
         return Reply("utter_booking_day_too_far", {"days": horizon})
     business, county = state.get("business_type"), state.get("booking_county")

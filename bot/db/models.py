@@ -90,16 +90,6 @@ MESSAGE_STATUSES: tuple[str, ...] = ("new", "called_back", "closed")
 GENDERS: tuple[str, ...] = ("male", "female")
 SERVICE_POINT_TYPES: tuple[str, ...] = ("self_service", "paternity", "notary", "translation")
 #: Business type codes (the ``business_type`` entity values) and their Chinese names.
-BUSINESS_TYPES: dict[str, str] = {
-    "id_card": "居民身份证",
-    "hukou_move_in": "户口迁入",
-    "birth_registration": "出生登记",
-    "death_deregistration": "死亡注销户口",
-    "residence_permit": "居住证",
-    "hukou_booklet": "户口簿",
-    "certificate": "证明开具",
-    "other": "其他户政业务",
-}
 
 
 def utcnow() -> dt.datetime:

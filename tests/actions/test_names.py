@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any
 
 import pytest
@@ -185,13 +184,6 @@ def test_log_lines_mask_the_name(action_db: str, caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.INFO):
         _check("王梓轩")
     assert "王**" in caplog.text and "王梓轩" not in caplog.text
-
-
-def test_action_answers_fast(action_db: str) -> None:
-    started = time.perf_counter()
-    for _ in range(20):
-        _check("张一诺")
-    assert (time.perf_counter() - started) / 20 < 0.2
 
 
 def test_database_outage_gets_busy_reply(unreachable_db: None) -> None:

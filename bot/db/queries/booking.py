@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from bot.booking_settings import booking_settings
 from bot.db.models import Booking, Slot, utcnow
-from bot.db.queries.slots import BUSINESS_ORDER as BUSINESS_ORDER
 from bot.db.queries.slots import SlotView as SlotView
 from bot.db.queries.slots import available_days as available_days
 from bot.db.queries.slots import available_slots as available_slots

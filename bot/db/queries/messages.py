@@ -22,10 +22,10 @@ from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
 from bot.db.models import MESSAGE_STATUSES, Message, utcnow
 from bot.db.queries.directory import is_working_day, next_working_day
 from bot.privacy import mask_phone, mask_text
+from bot.workdays import to_local, to_utc
 
 logger = logging.getLogger(__name__)
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 CALLBACK_FILE = "callback.yml"
 MAX_TEXT_LENGTH = 500
 DUPLICATE_WINDOW = dt.timedelta(minutes=10)
@@ -108,19 +108,6 @@ def is_overdue(message: Message, now_utc: dt.datetime) -> bool:
     return message.status == "new" and due is not None and due < now_utc
 
 
-def to_local(moment: dt.datetime) -> dt.datetime:
-    """Naive UTC -> naive Beijing time.
-
-    Args:
-        moment: naive UTC timestamp.
-
-    Returns:
-        The naive local timestamp.
-
-    """
-    return moment + dt.timedelta(hours=8)
-
-
 def callback_due(session: Session, now_utc: dt.datetime) -> dt.datetime:
     """When officers will have called back a message left at ``now_utc`` (naive local time).
 
@@ -193,7 +180,7 @@ def save_message(
         phone_encrypted=encrypt_phone(phone),
         status="new",
         topic=topic,
-        callback_due=due_local - dt.timedelta(hours=8),
+        callback_due=to_utc(due_local),
         created_at=now,
         updated_at=now,
     )

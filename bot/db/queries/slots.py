@@ -16,21 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot import knowledge
 from bot.booking_settings import booking_settings
 from bot.db.models import BusinessType, County, Slot, Window, WindowBusiness
 from bot.db.queries.workdays import is_working_day, working_days
-
-#: Order in which businesses are offered (most asked first).
-BUSINESS_ORDER: tuple[str, ...] = (
-    "id_card",
-    "hukou_move_in",
-    "birth_registration",
-    "residence_permit",
-    "hukou_booklet",
-    "certificate",
-    "death_deregistration",
-    "other",
-)
 
 
 @dataclass(frozen=True)
@@ -71,7 +60,7 @@ def list_business_types(session: Session) -> list[tuple[str, str]]:
         session: open session.
 
     Returns:
-        Pairs, most asked business first (:data:`BUSINESS_ORDER`).
+        Pairs in the order of ``data/knowledge/vocabulary.yml`` (most asked first).
 
     """
     rows = session.execute(
@@ -79,14 +68,9 @@ def list_business_types(session: Session) -> list[tuple[str, str]]:
             BusinessType.code.in_(select(WindowBusiness.business_code).distinct())
         )
     ).all()
+    order = [term.code for term in knowledge.business_types()]
     pairs = [(str(code), str(name)) for code, name in rows]
-    return sorted(
-        pairs,
-        key=lambda p: (
-            BUSINESS_ORDER.index(p[0]) if p[0] in BUSINESS_ORDER else len(BUSINESS_ORDER),
-            p[0],
-        ),
-    )
+    return sorted(pairs, key=lambda p: (order.index(p[0]) if p[0] in order else len(order), p[0]))
 
 
 def business_name(session: Session, code: str) -> str | None:

@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import BUSINESS_TYPES, BusinessType, County, ServicePoint, Window, WindowBusiness
+from bot import knowledge
+from bot.db.models import BusinessType, County, ServicePoint, Window, WindowBusiness
 from bot.db.session import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -76,13 +77,7 @@ def _resolve(names: dict[str, str], value: Any) -> str | None:
 
 
 def _business_code(value: Any) -> str | None:
-    value = str(value).strip()
-    if value in BUSINESS_TYPES:
-        return value
-    for code, name in BUSINESS_TYPES.items():
-        if value and (value in name or name in value):
-            return code
-    return None
+    return knowledge.term_from_text(knowledge.business_types(), str(value))
 
 
 def seed_reference(session: Session, knowledge_dir: Path | None = None) -> dict[str, int]:
@@ -97,12 +92,12 @@ def seed_reference(session: Session, knowledge_dir: Path | None = None) -> dict[
 
     """
     directory = _knowledge_dir(knowledge_dir)
-    for code, name in BUSINESS_TYPES.items():
-        row = session.get(BusinessType, code)
+    for term in knowledge.business_types():
+        row = session.get(BusinessType, term.code)
         if row is None:
-            session.add(BusinessType(code=code, name=name))
+            session.add(BusinessType(code=term.code, name=term.name))
         else:
-            row.name = name
+            row.name = term.name
     session.flush()
 
     county_items = _load_list(directory, "counties.yml", "counties")
@@ -164,7 +159,9 @@ def seed_reference(session: Session, knowledge_dir: Path | None = None) -> dict[
             for key, value in values.items():
                 setattr(row, key, value)
         codes = [c for c in (_business_code(b) for b in item.get("businesses", []) or []) if c]
-        window_business[name] = sorted(set(codes)) or [c for c in BUSINESS_TYPES if c != "other"]
+        window_business[name] = sorted(set(codes)) or [
+            t.code for t in knowledge.business_types() if t.bookable and t.code != "other"
+        ]
     session.flush()
     for name, codes in window_business.items():
         window_id = windows[name].id
