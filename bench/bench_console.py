@@ -35,7 +35,7 @@ from bot.console.config import ConsoleSettings  # noqa: E402
 from bot.console.db import ConsoleDB  # noqa: E402
 from bot.console.ingest import Syncer  # noqa: E402
 from bot.db import migrate  # noqa: E402
-from bot.db.models import Feedback, Message  # noqa: E402
+from bot.db.models import CallbackRequest, Feedback  # noqa: E402
 from tests.console.helpers import Client, ConsoleServer, find  # noqa: E402
 
 ANSWERED = [
@@ -230,7 +230,7 @@ def generate(tracker_url: str, app_url: str, conversations: int, seed: int = 7) 
         if feedback:
             conn.execute(sa.insert(Feedback.__table__), feedback)
         if messages:
-            conn.execute(sa.insert(Message.__table__), messages)
+            conn.execute(sa.insert(CallbackRequest.__table__), messages)
     app.dispose()
     counts["feedback_down"] = len(feedback)
     counts["messages"] = len(messages)

@@ -24,7 +24,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.console import audit, inbox, ingest, messages, retrain
+from bot.console import audit, callbacks, inbox, ingest, retrain
 from bot.console.config import ConsoleSettings
 from bot.console.db import ConsoleDB
 from bot.console.intents import IntentCatalog, load_catalog
@@ -83,7 +83,7 @@ class ConsoleApp:
         self.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}"
         self.env.globals["REASON_LABELS"] = inbox.REASON_LABELS
         self.env.globals["STATUS_LABELS"] = inbox.STATUS_LABELS
-        self.env.globals["MESSAGE_STATUS_LABELS"] = messages.MESSAGE_STATUS_LABELS
+        self.env.globals["CALLBACK_STATUS_LABELS"] = callbacks.CALLBACK_STATUS_LABELS
         self.env.globals["reasons_of"] = inbox.reasons_of
         self.env.globals["urlencode"] = urlencode
         self._catalog: tuple[float, IntentCatalog] | None = None

@@ -267,7 +267,7 @@ class Syncer:
         return True
 
     def _sync_messages(self, result: SyncResult) -> None:
-        message_model = app_models.Message
+        message_model = app_models.CallbackRequest
         if not self.db.has_table(self.db.engine, message_model.__tablename__):
             return
         with self.db.session() as session:

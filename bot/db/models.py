@@ -27,10 +27,10 @@ Beijing dates and times; no column ever holds a full phone or ID number):
 - ``residents(id, surname, given_name, full_name, gender male|female, birth_year, county_id)``:
   the synthetic resident-name registry; ``name_counts(full_name PK, total, male, female)`` is
   its aggregate, rebuilt by the seed, read by the duplicate-name check.
-- ``messages(id, conversation_id, text masked, phone_masked, phone_hash, phone_encrypted, status
-  new|called_back|closed, topic, notes, callback_due, created_at, updated_at)``: questions left
-  for officers; ``phone_encrypted`` (Fernet, :mod:`bot.db.crypto`) is the only way back to the
-  number, for the officer who calls back.
+- ``callback_requests(id, conversation_id, text masked, phone_masked, phone_hash,
+  phone_encrypted, status new|called_back|closed, topic, notes, callback_due, created_at,
+  updated_at)``: questions left for officers; ``phone_encrypted`` (Fernet,
+  :mod:`bot.db.crypto`) is the only way back to the number, for the officer who calls back.
 - ``lookup_audit(id, kind, conversation_id, case_number_masked, case_number_hash, outcome,
   created_at)``: one row per sensitive lookup (never the second factor); also the source of the
   rate limit (failed attempts per conversation and per case in the last 15 minutes).
@@ -86,7 +86,7 @@ CASE_STAGES: tuple[str, ...] = (
     "completed",
 )
 BOOKING_STATUSES: tuple[str, ...] = ("active", "cancelled")
-MESSAGE_STATUSES: tuple[str, ...] = ("new", "called_back", "closed")
+CALLBACK_STATUSES: tuple[str, ...] = ("new", "called_back", "closed")
 GENDERS: tuple[str, ...] = ("male", "female")
 SERVICE_POINT_TYPES: tuple[str, ...] = ("self_service", "paternity", "notary", "translation")
 #: Business type codes (the ``business_type`` entity values) and their Chinese names.
@@ -313,12 +313,12 @@ class NameCount(Base):  # type: ignore[misc]
     female = Column(Integer, nullable=False)
 
 
-class Message(Base):  # type: ignore[misc]
+class CallbackRequest(Base):  # type: ignore[misc]
     """A question left for the officers, with a way to call the citizen back."""
 
-    __tablename__ = "messages"
+    __tablename__ = "callback_requests"
     __table_args__ = (
-        CheckConstraint(f"status IN {_in(MESSAGE_STATUSES)}", name="status"),
+        CheckConstraint(f"status IN {_in(CALLBACK_STATUSES)}", name="status"),
         Index("ix_messages_status_created", "status", "created_at"),
     )
 

@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import delete
 
 from bot.db import session as db_session
-from bot.db.models import LookupAudit, Message
+from bot.db.models import CallbackRequest, LookupAudit
 from bot.db.testing import postgres_unavailable_reason, temporary_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def action_db(action_db_url: str) -> Iterator[str]:
     engine = db_session.configure(action_db_url)
     with engine.begin() as conn:
         conn.execute(delete(LookupAudit.__table__))
-        conn.execute(delete(Message.__table__))
+        conn.execute(delete(CallbackRequest.__table__))
     try:
         yield action_db_url
     finally:

@@ -145,7 +145,7 @@ SCRIPT_TEXT = "<script>alert('xss')</script>户口本在哪打印"
 def seed_standard(writer: TrackerWriter, settings: ConsoleSettings) -> dict[str, str]:
     """A realistic mix of conversations, a 👎 and a left message. Returns sender ids."""
     from bot.db import crypto
-    from bot.db.models import Feedback, Message
+    from bot.db.models import CallbackRequest, Feedback
     from bot.db.session import make_engine
     from bot.privacy import mask_phone, mask_text
 
@@ -214,7 +214,7 @@ def seed_standard(writer: TrackerWriter, settings: ConsoleSettings) -> dict[str,
             ],
         )
         conn.execute(
-            sa.insert(Message.__table__),
+            sa.insert(CallbackRequest.__table__),
             [
                 {
                     "conversation_id": ids["msg"],

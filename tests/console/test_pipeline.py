@@ -67,10 +67,10 @@ def test_no_page_or_api_answers_without_login(
     assert anon.get("/login").status_code == 200
     assert anon.get("/static/console.css").status_code == 200
     # Data did not change: the message is still new.
-    from bot.db.models import Message
+    from bot.db.models import CallbackRequest
 
     db = ConsoleDB(settings)
-    assert [m.status for m in _rows(db, Message)] == ["new"]
+    assert [m.status for m in _rows(db, CallbackRequest)] == ["new"]
     db.dispose()
 
 

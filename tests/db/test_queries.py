@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db.models import LookupAudit, Message
-from bot.db.queries import cases, directory, messages, names
+from bot.db.models import CallbackRequest, LookupAudit
+from bot.db.queries import callbacks, cases, directory, names
 from bot.db.seed import sample_cases_for, seed_holidays
 
 T0 = dt.datetime(2026, 12, 2, 2, 0)  # naive UTC = Wednesday 10:00 in Beijing
@@ -21,7 +21,7 @@ T0 = dt.datetime(2026, 12, 2, 2, 0)  # naive UTC = Wednesday 10:00 in Beijing
 def session(seeded_engine: Engine) -> Any:
     with Session(seeded_engine, future=True) as s:
         s.execute(delete(LookupAudit))
-        s.execute(delete(Message))
+        s.execute(delete(CallbackRequest))
         s.commit()
         yield s
         s.rollback()
@@ -104,23 +104,23 @@ def test_call_back_policy_follows_the_working_day_calendar(
     session: Session, local: dt.datetime, due: dt.datetime
 ) -> None:
     seed_holidays(session, years=[2026, 2027])  # whatever year the tests run in
-    assert messages.callback_due(session, local - dt.timedelta(hours=8)) == due
+    assert callbacks.callback_due(session, local - dt.timedelta(hours=8)) == due
 
 
 def test_officer_side_of_messages(session: Session) -> None:
-    saved = messages.save_message(
+    saved = callbacks.save_callback(
         session, "c4", "户口簿丢了，电话13912345678", "13812345678", now=T0
     )
-    listed = messages.list_messages(session, status="new")
+    listed = callbacks.list_callbacks(session, status="new")
     assert [m.id for m in listed] == [saved.id]
     assert listed[0].phone_masked == "138****5678" and "139****5678" in listed[0].text
-    assert messages.reveal_phone(session, saved.id) == "13812345678"
-    updated = messages.update_status(session, saved.id, "called_back", notes="已回电 13812345678")
+    assert callbacks.reveal_phone(session, saved.id) == "13812345678"
+    updated = callbacks.update_status(session, saved.id, "called_back", notes="已回电 13812345678")
     assert updated is not None and updated.status == "called_back"
     assert updated.notes == "已回电 138****5678"
-    assert messages.list_messages(session, status="new") == []
+    assert callbacks.list_callbacks(session, status="new") == []
     with pytest.raises(ValueError):
-        messages.update_status(session, saved.id, "lost")
+        callbacks.update_status(session, saved.id, "lost")
 
 
 def test_name_counts_match_live_counts(session: Session) -> None:

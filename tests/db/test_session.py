@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from actions.db import DatabaseUnavailable, run_db
 from bot.db import session as db_session
-from bot.db.models import Message
+from bot.db.models import CallbackRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:
 def test_importing_the_data_layer_and_actions_does_no_work() -> None:
     code = (
         "import bot.db, bot.db.models, bot.db.seed, bot.db.queries.cases, actions.cases, "
-        "actions.names, actions.messages, actions.db\n"
+        "actions.names, actions.callbacks, actions.db\n"
         "from bot.db import session\n"
         "assert session._engine is None, 'engine created at import time'\n"
     )
@@ -79,7 +79,7 @@ def test_session_scope_rolls_back_on_error(action_like_db: str) -> None:
     with pytest.raises(RuntimeError):
         with db_session.session_scope() as session:
             session.add(
-                Message(
+                CallbackRequest(
                     conversation_id="x",
                     text="t",
                     phone_masked="m",
@@ -90,7 +90,7 @@ def test_session_scope_rolls_back_on_error(action_like_db: str) -> None:
             session.flush()
             raise RuntimeError("boom")
     with db_session.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Message)) == 0
+        assert session.scalar(select(func.count()).select_from(CallbackRequest)) == 0
 
 
 @pytest.fixture()

@@ -79,10 +79,10 @@ def test_no_store_page_or_log_keeps_a_whole_number(rasa_bot):
     report["conversation store"] = whole_numbers(strings(events))
     engine = sa.create_engine(rasa_bot.database_url)
     with engine.connect() as conn:
-        for table in ("messages", "feedback", "lookup_audit", "bookings"):
+        for table in ("callback_requests", "feedback", "lookup_audit", "bookings"):
             rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
             report[f"table {table}"] = whole_numbers([str(v) for row in rows for v in row])
-        stored_messages = conn.scalar(sa.text("SELECT count(*) FROM messages"))
+        stored_messages = conn.scalar(sa.text("SELECT count(*) FROM callback_requests"))
     engine.dispose()
     report["/history"] = whole_numbers(strings([json.loads(h) for h in HISTORIES]))
     for server in rasa_bot.servers:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from bot.console.pipeline import Route
-from bot.console.views import admin, api, auth, conversations, inbox, messages, training, trends
+from bot.console.views import (
+    admin,
+    api,
+    auth,
+    callbacks,
+    conversations,
+    inbox,
+    training,
+    trends,
+)
 
 ROUTES: list[Route] = [
     *auth.ROUTES,
     *inbox.ROUTES,
     *conversations.ROUTES,
-    *messages.ROUTES,
+    *callbacks.ROUTES,
     *trends.ROUTES,
     *training.ROUTES,
     *admin.ROUTES,

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.console import tracker
 from bot.console.models import ConsoleItem
 from bot.console.pipeline import MAX_PATH_VALUE, Req, Route, int_param, not_found
-from bot.db.models import Message
+from bot.db.models import CallbackRequest
 
 if TYPE_CHECKING:
     from bot.console.app import ConsoleApp
@@ -67,7 +67,7 @@ def message_conversation(console: ConsoleApp, req: Req) -> web.Response:
     with console.db.session() as session:
         sender = (
             session.execute(
-                sa.select(Message.conversation_id).where(Message.id == message_id)
+                sa.select(CallbackRequest.conversation_id).where(CallbackRequest.id == message_id)
             ).scalar_one_or_none()
             if message_id
             else None

@@ -7,7 +7,7 @@ them commits: the caller's ``session_scope()`` does, so a failure leaves nothing
 
 - :mod:`.cases`: case status lookup with the second factor, rate limit and audit.
 - :mod:`.names`: holders of a full name in the resident registry.
-- :mod:`.messages`: messages left for officers.
+- :mod:`.callbacks`: messages left for officers (留言) and their call-back deadline.
 - :mod:`.audit`: the sensitive-lookup audit.
 - :mod:`.directory`: counties, windows, service points.
 - :mod:`.workdays`: working days from the ``holidays`` table (the rule is :mod:`bot.workdays`).

@@ -36,17 +36,17 @@ def test_messages_follow_up_and_phone_reveal_is_audited(
     with db.session() as session:
         actions = [a.action for a in session.execute(sa.select(ConsoleAuditLog)).scalars()]
     db.dispose()
-    assert "message_update" in actions and "reveal_phone" in actions
+    assert "callback_update" in actions and "reveal_phone" in actions
 
 
 def _message(settings: ConsoleSettings, text: str, due: dt.datetime | None, status: str) -> None:
-    from bot.db.models import Message
+    from bot.db.models import CallbackRequest
 
     engine = make_engine(settings.database_url)
     now = now_utc()
     with engine.begin() as conn:
         conn.execute(
-            sa.insert(Message.__table__),
+            sa.insert(CallbackRequest.__table__),
             [
                 {
                     "conversation_id": f"c-{text}",
@@ -129,7 +129,7 @@ def test_call_back_deadline_comes_from_the_officer_editable_file(
     left_at: dt.datetime,
     due: dt.datetime,
 ) -> None:
-    from bot.db.queries import messages as queries
+    from bot.db.queries import callbacks as queries
 
     knowledge = tmp_path / "knowledge"
     shutil.copytree(settings.project_dir / "data" / "knowledge", knowledge)
@@ -144,6 +144,6 @@ def test_call_back_deadline_comes_from_the_officer_editable_file(
 
 
 def test_shipped_call_back_policy_is_the_documented_one() -> None:
-    from bot.db.queries.messages import CallbackPolicy, callback_policy
+    from bot.db.queries.callbacks import CallbackPolicy, callback_policy
 
     assert callback_policy() == CallbackPolicy()

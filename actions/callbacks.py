@@ -26,7 +26,7 @@ from actions.slots import ClearSlotsAction
 from actions.validation import normalise, phone_problem
 from bot import workdays
 from bot.db.crypto import decrypt_phone, encrypt_phone
-from bot.db.queries.messages import MAX_TEXT_LENGTH, save_message
+from bot.db.queries.callbacks import MAX_TEXT_LENGTH, save_callback
 from bot.numbers import mask_phone, mask_text, parse_phone
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class ValidateLeaveMessageForm(FormValidationAction):
         rest = question_part(_NUMBER_RUN.sub(" ", text))
         if len(rest) < MIN_TEXT_LENGTH:
             if tracker.get_slot("requested_slot") == "message_text":
-                dispatcher.utter_message(response="utter_message_text_too_short")
+                dispatcher.utter_message(response="utter_callback_text_too_short")
             updates: dict[str, Any] = {"message_text": None}
             if phone and not tracker.get_slot("contact_phone"):
                 updates["contact_phone"] = keep_phone(phone)
@@ -197,17 +197,17 @@ class ActionSaveMessage(Action):
         phone = kept_phone(tracker.get_slot("contact_phone"))
         clear: list[EventType] = [SlotSet("message_text", None), SlotSet("contact_phone", None)]
         if not text or phone is None:
-            dispatcher.utter_message(response="utter_message_incomplete")
+            dispatcher.utter_message(response="utter_callback_incomplete")
             return clear
         try:
-            saved = await run_db(save_message, tracker.sender_id, text, phone)
+            saved = await run_db(save_callback, tracker.sender_id, text, phone)
         except DatabaseUnavailable:
-            dispatcher.utter_message(response="utter_message_not_saved")
+            dispatcher.utter_message(response="utter_callback_not_saved")
             return clear
         logger.info("message %s saved, call back %s", saved.id, mask_phone(phone))
         now_local = workdays.now_local()
         dispatcher.utter_message(
-            response="utter_message_saved",
+            response="utter_callback_saved",
             message_id=saved.id,
             phone=saved.phone_masked,
             due=describe_due(saved.callback_due_local, now_local),

@@ -1,6 +1,6 @@
 """Messages left for officers (``messages`` table of the data layer): the console's list.
 
-Changes go through :mod:`bot.db.queries.messages` (the same rules as everywhere: notes masked,
+Changes go through :mod:`bot.db.queries.callbacks` (the same rules as everywhere: notes masked,
 statuses checked). A message still ``new`` after its call-back deadline is *overdue*.
 """
 
@@ -12,22 +12,22 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.db.models import MESSAGE_STATUSES, Message, utcnow
-from bot.db.queries import messages as queries
+from bot.db.models import CALLBACK_STATUSES, CallbackRequest, utcnow
+from bot.db.queries import callbacks as queries
 
-MESSAGE_STATUS_LABELS: dict[str, str] = {
+CALLBACK_STATUS_LABELS: dict[str, str] = {
     "new": "新留言",
     "called_back": "已回电",
     "closed": "已关闭",
 }
 
 
-class MessageError(ValueError):
+class CallbackError(ValueError):
     """A follow-up that cannot be saved (message is user-facing Chinese)."""
 
 
 @dataclass
-class MessagePage:
+class CallbackPage:
     """One page of messages.
 
     Attributes:
@@ -38,20 +38,20 @@ class MessagePage:
 
     """
 
-    rows: list[Message]
+    rows: list[CallbackRequest]
     total: int
     overdue: int
     overdue_ids: set[int]
 
 
-def list_messages(
+def list_callbacks(
     session: Session,
     status: str = "",
     page: int = 1,
     page_size: int = 50,
     overdue_only: bool = False,
     now: dt.datetime | None = None,
-) -> MessagePage:
+) -> CallbackPage:
     """Messages, newest first, optionally by status or only the overdue ones.
 
     Args:
@@ -68,56 +68,57 @@ def list_messages(
     """
     now = now or utcnow()
     conditions = []
-    if status in MESSAGE_STATUSES:
-        conditions.append(Message.status == status)
+    if status in CALLBACK_STATUSES:
+        conditions.append(CallbackRequest.status == status)
     if overdue_only:
         conditions.append(queries.overdue_condition(now))
     total = int(
-        session.execute(sa.select(sa.func.count(Message.id)).where(*conditions)).scalar() or 0
+        session.execute(sa.select(sa.func.count(CallbackRequest.id)).where(*conditions)).scalar()
+        or 0
     )
     overdue = int(
         session.execute(
-            sa.select(sa.func.count(Message.id)).where(queries.overdue_condition(now))
+            sa.select(sa.func.count(CallbackRequest.id)).where(queries.overdue_condition(now))
         ).scalar()
         or 0
     )
     rows = list(
         session.execute(
-            sa.select(Message)
+            sa.select(CallbackRequest)
             .where(*conditions)
-            .order_by(Message.created_at.desc(), Message.id.desc())
+            .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
             .limit(page_size)
             .offset((max(1, page) - 1) * page_size)
         ).scalars()
     )
     late = {int(m.id) for m in rows if queries.is_overdue(m, now)}
-    return MessagePage(rows, total, overdue, late)
+    return CallbackPage(rows, total, overdue, late)
 
 
-def update_message(session: Session, message_id: int, status: str, notes: str) -> None:
+def update_callback(session: Session, message_id: int, status: str, notes: str) -> None:
     """Set a message's status and notes (notes masked, at most 2,000 characters).
 
     Raises:
-        MessageError: unknown message or status.
+        CallbackError: unknown message or status.
 
     """
-    if status not in MESSAGE_STATUSES:
-        raise MessageError("状态无效。")
+    if status not in CALLBACK_STATUSES:
+        raise CallbackError("状态无效。")
     if queries.update_status(session, message_id, status, notes.strip()[:2000]) is None:
-        raise MessageError("留言不存在。")
+        raise CallbackError("留言不存在。")
 
 
 def reveal_phone(session: Session, message_id: int) -> str:
     """Return the full call-back number of a message (for the officer who calls; audited by caller).
 
     Raises:
-        MessageError: unknown message or undecryptable number.
+        CallbackError: unknown message or undecryptable number.
 
     """
     try:
         phone = queries.reveal_phone(session, message_id)
     except Exception as exc:  # noqa: BLE001 - wrong key or corrupted token
-        raise MessageError("无法解密该号码（密钥不一致）。") from exc
+        raise CallbackError("无法解密该号码（密钥不一致）。") from exc
     if phone is None:
-        raise MessageError("留言不存在。")
+        raise CallbackError("留言不存在。")
     return phone

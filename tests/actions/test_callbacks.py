@@ -11,8 +11,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from actions import messages as message_actions
-from actions.messages import (
+from actions import callbacks as callback_actions
+from actions.callbacks import (
     ActionClearMessageSlots,
     ActionSaveMessage,
     ValidateLeaveMessageForm,
@@ -20,7 +20,7 @@ from actions.messages import (
     kept_phone,
 )
 from bot.db.crypto import decrypt_phone, hash_phone
-from bot.db.models import Message
+from bot.db.models import CallbackRequest
 from bot.db.session import session_scope
 from tests.actions.conftest import make_tracker, run, slot_events, texts
 
@@ -159,7 +159,7 @@ def test_message_is_stored_masked_and_encrypted(action_db: str) -> None:
     assert re.search(r"留言编号 \d+", reply)
     assert "回电" in reply
     with session_scope() as session:
-        row = session.scalars(select(Message)).one()
+        row = session.scalars(select(CallbackRequest)).one()
         assert row.phone_masked == "138****5678"
         assert row.phone_hash == hash_phone(PHONE)
         assert PHONE not in row.phone_encrypted
@@ -175,7 +175,7 @@ def test_a_retried_message_is_not_stored_twice(action_db: str) -> None:
     second, _ = _save("户口簿补领需要什么材料", PHONE, sender="conv-retry")
     assert first == second
     with session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Message)) == 1
+        assert session.scalar(select(func.count()).select_from(CallbackRequest)) == 1
 
 
 def test_log_lines_mask_the_phone(action_db: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -199,17 +199,17 @@ def test_failure_inside_the_transaction_leaves_nothing(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from bot.db.queries import messages as queries
+    from bot.db.queries import callbacks as queries
 
     def broken(session: Any, *args: Any, **kwargs: Any) -> Any:
-        queries.save_message(session, *args, **kwargs)  # row flushed ...
+        queries.save_callback(session, *args, **kwargs)  # row flushed ...
         raise OperationalError("INSERT", {}, Exception("connection lost"))  # ... then the link dies
 
-    monkeypatch.setattr(message_actions, "save_message", broken)
+    monkeypatch.setattr(callback_actions, "save_callback", broken)
     said, _ = _save("出生登记需要带什么", PHONE, sender="conv-broken")
     assert said[0].startswith("系统繁忙")
     with session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Message)) == 0
+        assert session.scalar(select(func.count()).select_from(CallbackRequest)) == 0
 
 
 def test_stop_clears_the_form_slots() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot import knowledge
 from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
-from bot.db.models import MESSAGE_STATUSES, Message, utcnow
+from bot.db.models import CALLBACK_STATUSES, CallbackRequest, utcnow
 from bot.db.queries.directory import is_working_day, next_working_day
 from bot.privacy import mask_phone, mask_text
 from bot.workdays import to_local, to_utc
@@ -32,7 +32,7 @@ DUPLICATE_WINDOW = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
-class SavedMessage:
+class SavedCallback:
     """A stored message as confirmed to the citizen."""
 
     id: int
@@ -42,7 +42,7 @@ class SavedMessage:
 
 
 @dataclass(frozen=True)
-class MessageView:
+class CallbackView:
     """A message as listed for officers (masked phone; decrypt only on explicit request)."""
 
     id: int
@@ -96,13 +96,13 @@ def callback_policy() -> CallbackPolicy:
 def overdue_condition(now_utc: dt.datetime) -> ColumnElement[bool]:
     """SQL condition: a message still waiting for its call back after the deadline."""
     return and_(
-        Message.status == "new",
-        Message.callback_due.is_not(None),
-        Message.callback_due < now_utc,
+        CallbackRequest.status == "new",
+        CallbackRequest.callback_due.is_not(None),
+        CallbackRequest.callback_due < now_utc,
     )
 
 
-def is_overdue(message: Message, now_utc: dt.datetime) -> bool:
+def is_overdue(message: CallbackRequest, now_utc: dt.datetime) -> bool:
     """Whether a message is still waiting for its call back after the deadline (naive UTC)."""
     due = message.callback_due
     return message.status == "new" and due is not None and due < now_utc
@@ -134,14 +134,14 @@ def callback_due(session: Session, now_utc: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(next_working_day(session, today), policy.next_day_deadline)
 
 
-def save_message(
+def save_callback(
     session: Session,
     conversation_id: str,
     text: str,
     phone: str,
     topic: str | None = None,
     now: dt.datetime | None = None,
-) -> SavedMessage:
+) -> SavedCallback:
     """Store a message for the officers (idempotent for an identical retry within 10 minutes).
 
     Args:
@@ -160,19 +160,19 @@ def save_message(
     masked_text = mask_text(text.strip())[:MAX_TEXT_LENGTH]
     phone_digest = hash_phone(phone)
     existing = session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation_id)
-        .where(Message.phone_hash == phone_digest)
-        .where(Message.text == masked_text)
-        .where(Message.created_at >= now - DUPLICATE_WINDOW)
-        .order_by(Message.id.desc())
+        select(CallbackRequest)
+        .where(CallbackRequest.conversation_id == conversation_id)
+        .where(CallbackRequest.phone_hash == phone_digest)
+        .where(CallbackRequest.text == masked_text)
+        .where(CallbackRequest.created_at >= now - DUPLICATE_WINDOW)
+        .order_by(CallbackRequest.id.desc())
     ).first()
     if existing is not None and existing.callback_due is not None:
-        return SavedMessage(
+        return SavedCallback(
             existing.id, existing.phone_masked, to_local(existing.callback_due), duplicate=True
         )
     due_local = callback_due(session, now)
-    message = Message(
+    message = CallbackRequest(
         conversation_id=conversation_id,
         text=masked_text,
         phone_masked=mask_phone(phone),
@@ -186,11 +186,11 @@ def save_message(
     )
     session.add(message)
     session.flush()
-    return SavedMessage(message.id, message.phone_masked, due_local)
+    return SavedCallback(message.id, message.phone_masked, due_local)
 
 
-def _view(message: Message) -> MessageView:
-    return MessageView(
+def _view(message: CallbackRequest) -> CallbackView:
+    return CallbackView(
         id=message.id,
         conversation_id=message.conversation_id,
         text=message.text,
@@ -203,9 +203,9 @@ def _view(message: Message) -> MessageView:
     )
 
 
-def list_messages(
+def list_callbacks(
     session: Session, status: str | None = None, limit: int = 100
-) -> list[MessageView]:
+) -> list[CallbackView]:
     """Messages for the officers' console, newest first.
 
     Args:
@@ -217,21 +217,21 @@ def list_messages(
         The messages (phones masked).
 
     """
-    stmt = select(Message).order_by(Message.id.desc()).limit(limit)
+    stmt = select(CallbackRequest).order_by(CallbackRequest.id.desc()).limit(limit)
     if status:
-        stmt = stmt.where(Message.status == status)
+        stmt = stmt.where(CallbackRequest.status == status)
     return [_view(m) for m in session.scalars(stmt)]
 
 
 def update_status(
     session: Session, message_id: int, status: str, notes: str | None = None
-) -> MessageView | None:
+) -> CallbackView | None:
     """Mark a message called back or closed, with optional officer notes (masked).
 
     Args:
         session: open session (the caller commits).
         message_id: the message id.
-        status: one of :data:`bot.db.models.MESSAGE_STATUSES`.
+        status: one of :data:`bot.db.models.CALLBACK_STATUSES`.
         notes: officer notes; phone/ID numbers in them are masked.
 
     Returns:
@@ -241,9 +241,9 @@ def update_status(
         ValueError: for an unknown status.
 
     """
-    if status not in MESSAGE_STATUSES:
+    if status not in CALLBACK_STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    message = session.get(Message, message_id)
+    message = session.get(CallbackRequest, message_id)
     if message is None:
         return None
     message.status = status
@@ -265,5 +265,5 @@ def reveal_phone(session: Session, message_id: int) -> str | None:
         The full number, or ``None`` if the message does not exist.
 
     """
-    message = session.get(Message, message_id)
+    message = session.get(CallbackRequest, message_id)
     return decrypt_phone(message.phone_encrypted) if message is not None else None
