@@ -1,8 +1,8 @@
 """Fixtures and helpers for the booking tests (actions/booking/*), on SQLite and PostgreSQL.
 
 'Now' is Wednesday 2 December 2026, 10:00 Beijing time (``actions.dates.now_local`` is
-patched). Each test gets a fresh database migrated with Alembic and seeded like production
-(tests/actions/booking_support.py): slots for two weeks (09:00-11:30 and 14:00-17:00,
+patched). Each test gets its own copy of a database migrated with Alembic and seeded like
+production once per session (tests/actions/booking_support.py): slots for two weeks (09:00-11:30 and 14:00-17:00,
 half-hour slots) on working days; 12 December (a Saturday) is a make-up working day; 9
 December is declared a holiday *after* its slots were created.
 """
@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from actions import dates
 from actions.booking.rules import phone_value
@@ -25,9 +31,15 @@ from bot.db import session as db_session
 from bot.db.crypto import hash_phone
 from bot.db.models import County, Holiday, Slot, Window
 from bot.db.queries import booking as q
-from bot.db.session import session_scope
+from bot.db.session import make_engine, session_scope
 from bot.numbers import mask_phone
-from tests.actions.booking_support import NOW, fresh_database, prepare_database, tracker
+from tests.actions.booking_support import (
+    NOW,
+    PG_SERVER,
+    fresh_database,
+    prepare_database,
+    tracker,
+)
 from tests.actions.conftest import load_domain, render, slot_events
 
 PHONE = "13812345678"
@@ -41,19 +53,75 @@ DOMAIN = load_domain()
 BOOKING_FORM_SLOTS: list[str] = DOMAIN["forms"]["booking_form"]["required_slots"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fresh seeded database behind ``bot.db.session``; 'now' is :data:`NOW`."""
-    with fresh_database(request.param, tmp_path) as url:
-        prepare_database(
-            url,
-            extra_holidays=[
-                Holiday(day=D(2026, 12, 12), name="调休上班", is_workday_override=True)
-            ],
-        )
-        db_session.configure(url)
-        with session_scope() as session:
+def _prepare(url: str) -> None:
+    """Migrate and seed like production, with the two calendar changes the tests rely on."""
+    prepare_database(
+        url,
+        extra_holidays=[Holiday(day=D(2026, 12, 12), name="调休上班", is_workday_override=True)],
+    )
+    engine = make_engine(url)
+    try:
+        with Session(engine, future=True) as session, session.begin():
             session.add(Holiday(day=D(2026, 12, 9), name="测试假日", is_workday_override=False))
+    finally:
+        engine.dispose()
+
+
+class _Templates:
+    """One prepared database per kind and test session; each test gets its own copy.
+
+    Copying a file (SQLite) or ``CREATE DATABASE … TEMPLATE`` (PostgreSQL) takes a fraction of
+    migrating and seeding a database for every test.
+    """
+
+    def __init__(self, stack: ExitStack, directory: Path) -> None:
+        self.stack, self.directory, self.urls = stack, directory, {}
+
+    def template(self, kind: str) -> str:
+        if kind not in self.urls:
+            url = self.stack.enter_context(fresh_database(kind, self.directory))
+            _prepare(url)
+            self.urls[kind] = url
+        return self.urls[kind]
+
+    @contextmanager
+    def copy(self, kind: str, tmp_path: Path) -> Iterator[str]:
+        template = self.template(kind)
+        if kind == "sqlite":
+            target = tmp_path / "booking.db"
+            shutil.copyfile(template.removeprefix("sqlite:///"), target)
+            yield f"sqlite:///{target}"
+            return
+        name = f"booking_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(
+                    text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
+                )
+            yield f"{PG_SERVER}/{name}"
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    with ExitStack() as stack:
+        yield _Templates(stack, tmp_path_factory.mktemp("booking-templates"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    _templates: _Templates,
+) -> Iterator[str]:
+    """A fresh seeded database behind ``bot.db.session``; 'now' is :data:`NOW`."""
+    with _templates.copy(request.param, tmp_path) as url:
+        db_session.configure(url)
         monkeypatch.setattr(dates, "now_local", lambda: NOW)
         try:
             yield url
@@ -143,13 +211,26 @@ def booked_code(sid: int, phone: str = PHONE) -> str:
 # --- running actions ------------------------------------------------------------------------
 
 
+async def run_action(
+    action: Action, t: Any, domain: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run an action with the real domain; return its events and the dispatched messages."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, DOMAIN if domain is None else domain)
+    return events, dispatcher.messages
+
+
 async def act(
     action: Action, t: Any, domain: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run an action; return its slot events (last value wins) and the dispatched messages."""
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, t, DOMAIN if domain is None else domain)
-    return slot_events(events), dispatcher.messages
+    events, messages = await run_action(action, t, domain)
+    return slot_events(events), messages
+
+
+def followups(events: list[dict[str, Any]]) -> list[str]:
+    """Names of the ``FollowupAction`` events."""
+    return [e["name"] for e in events if e.get("event") == "followup"]
 
 
 def said(messages: list[dict[str, Any]]) -> list[str]:
@@ -179,9 +260,11 @@ __all__ = [
     "act",
     "book",
     "booked_code",
+    "followups",
     "form_tracker",
     "phone_value",
     "responses",
+    "run_action",
     "said",
     "set_capacity",
     "slot_id",
