@@ -2,9 +2,9 @@
 
 'Now' is Wednesday 2 December 2026, 10:00 Beijing time (``actions.dates.now_local`` is
 patched). Each test gets its own copy of a database migrated with Alembic and seeded like
-production once per session (tests/actions/booking_support.py): slots for two weeks (09:00-11:30 and 14:00-17:00,
-half-hour slots) on working days; 12 December (a Saturday) is a make-up working day; 9
-December is declared a holiday *after* its slots were created.
+production once per session (tests/actions/booking_support.py): slots for two weeks
+(09:00-11:30 and 14:00-17:00, half-hour slots) on working days; 12 December (a Saturday) is
+a make-up working day; 9 December is declared a holiday *after* its slots were created.
 """
 
 from __future__ import annotations

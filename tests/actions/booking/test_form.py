@@ -85,6 +85,23 @@ async def test_a_bad_answer_is_explained_by_the_validator(db: str) -> None:
     assert slots["booking_date"] is None and "周末" in messages[0]
 
 
+async def test_a_correction_while_the_name_is_asked_changes_the_day(db: str) -> None:
+    chosen = str(slot_id("固安县", D(2026, 12, 3), T(9, 0)))
+    t = tracker(fixture="booking_correction_at_name", slots={"booking_slot": chosen})
+    slots, _ = await validate(t)
+    assert slots["booking_date"] == "2026-12-04"
+    assert slots["booking_slot"] is None
+    assert "booker_name" not in slots  # the correction is not taken as a name
+
+
+async def test_changing_the_county_drops_the_chosen_time_slot(db: str) -> None:
+    chosen = str(slot_id("固安县", D(2026, 12, 3), T(9, 0)))
+    state = {**DAY, "booking_slot": chosen, "booking_window": "8"}
+    slots, _ = await validate(form_tracker("booking_form", "地点换成三河", state, "booker_name"))
+    assert slots["booking_county"] == "三河市" and slots["booking_slot"] is None
+    assert slots["booking_window"] is None and "booker_name" not in slots
+
+
 async def test_confirmation_yes_completes_the_form(db: str) -> None:
     for text, intent in (("/affirm", "affirm"), ("确认", "inform"), ("好的", "inform")):
         slots, messages = await validate(at_confirmation(text, intent))
@@ -206,8 +223,12 @@ async def test_unreachable_database_says_busy_and_leaves_the_form(no_database: N
 def test_every_booking_action_of_the_domain_is_served_by_the_action_server() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")  # as bot/action_server.py does: every action class
-    mine = [a for a in DOMAIN["actions"] if "book" in a or "cancel" in a or "business" in a]
-    assert len(mine) == 16
+    mine = [
+        a
+        for a in DOMAIN["actions"]
+        if "book" in a or "cancel" in a or "business" in a or a.startswith("action_find")
+    ]
+    assert len(mine) == 18
     assert set(mine) <= set(executor.actions)
     for form in (
         "booking_form",
