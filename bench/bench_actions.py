@@ -54,7 +54,7 @@ from bot.db import migrate  # noqa: E402
 from bot.db import session as db_session  # noqa: E402
 from bot.db.crypto import hash_phone  # noqa: E402
 from bot.db.models import County, NameCount, Slot, Window  # noqa: E402
-from bot.db.queries import booking as q  # noqa: E402
+from bot.db.queries.booking import book_slot  # noqa: E402
 from bot.db.seed import seed_holidays, seed_reference, seed_residents, seed_slots  # noqa: E402
 from bot.privacy import mask_phone  # noqa: E402
 
@@ -243,8 +243,8 @@ def concurrency(url: str, attempts: int = 50) -> dict[str, Any]:
             barrier.wait()
             with factory() as session:
                 phone = f"159{i:08d}"
-                result = q.book_slot(
-                    session, slot_id, "id_card", "测某", hash_phone(phone), mask_phone(phone), NOW
+                result = book_slot(
+                    session, slot_id, "id_card", "测*", hash_phone(phone), mask_phone(phone), NOW
                 )
                 session.commit()
                 return result.status

@@ -87,15 +87,11 @@ def _run(tracker: Tracker, form_slots: list[str]) -> _Run:
 
 
 class _BookingValidation(FormValidationAction):
-    """Shared extraction and validation of the booking and booking-lookup forms.
-
-    Abstract (like its subclass ``_LookupValidation``): the action server registers every
-    concrete ``Action`` subclass and would fail on one without a name.
-    """
+    """Shared extraction and validation of the booking and booking-lookup forms."""
 
     @abstractmethod
     def name(self) -> str:
-        """Name of the action in the domain."""
+        """Name of the validation action (each form's subclass gives it)."""
 
     async def _form_slots(self, tracker: Tracker, domain: DomainDict) -> list[str]:
         return await self.required_slots(
