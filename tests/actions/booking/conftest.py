@@ -180,6 +180,16 @@ def slot_ids(county: str, day: dt.date, business: str = "id_card") -> dict[int, 
     return out
 
 
+def horizon_days() -> int:
+    """How many days ahead bookings are taken, as the booking rules read it.
+
+    ``DEFAULT_HORIZON_DAYS`` here; main now reads it from data/knowledge/booking.yml through
+    ``horizon_days()`` (after the merge this can be just ``q.horizon_days()``).
+    """
+    setting = getattr(q, "horizon_days", None)
+    return int(setting()) if callable(setting) else int(q.DEFAULT_HORIZON_DAYS)
+
+
 def slot_row(sid: int) -> tuple[int, int]:
     """``(booked, capacity)`` of a slot."""
     with session_scope() as session:
@@ -262,6 +272,7 @@ __all__ = [
     "booked_code",
     "followups",
     "form_tracker",
+    "horizon_days",
     "phone_value",
     "responses",
     "run_action",

@@ -19,6 +19,7 @@ from tests.actions.booking.conftest import (
     D,
     T,
     act,
+    horizon_days,
     phone_value,
     responses,
     said,
@@ -55,7 +56,7 @@ async def test_no_free_day_is_said_and_the_county_asked_again(db: str) -> None:
         session.query(Slot).update({Slot.booked: Slot.capacity})
     slots, messages = await act(pr.ActionAskBookingDate(), tracker(slots=PLACE))
     assert responses(messages) == ["utter_booking_no_days"]
-    assert "30天" in said(messages)[0] and "固安县" in said(messages)[0]
+    assert f"{horizon_days()}天" in said(messages)[0] and "固安县" in said(messages)[0]
     assert slots == {"booking_county": None, "requested_slot": None}
 
 

@@ -6,6 +6,7 @@ validator does and reads the slot updates and the replies (rendered from data/re
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.actions.booking.conftest import (
     D,
     T,
     booked_code,
+    horizon_days,
     phone_value,
     set_capacity,
     slot_id,
@@ -45,7 +47,7 @@ def turn(candidates: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, A
         ("12月6日", ["周日", "周末"]),
         ("12月9日", ["测试假日", "不办公"]),  # declared a holiday after its slots were made
         ("昨天", ["已经过去"]),
-        ("明年3月1日", ["30天以内"]),
+        ("明年3月1日", ["天以内"]),
         ("随便吧", ["没听懂"]),
     ],
 )
@@ -53,6 +55,20 @@ def test_bad_days_are_explained_and_cleared(db: str, text: str, needles: list[st
     updates, said = turn({"booking_date": text}, PLACE)
     assert updates == {"booking_date": None}
     assert len(said) == 1 and all(n in said[0] for n in needles), said
+    if "天以内" in needles:
+        assert f"只能预约{horizon_days()}天以内" in said[0]
+
+
+def test_working_days_up_to_the_horizon_are_open_later_ones_too_far(db: str) -> None:
+    today, horizon = NOW.date(), horizon_days()
+    with session_scope() as session:
+        last_week = [today + dt.timedelta(days=horizon - d) for d in range(7)]
+        assert [d for d in last_week if r.day_problem(session, {}, d, NOW) is None]
+        for d in (today + dt.timedelta(days=horizon + k) for k in range(1, 8)):
+            problem = r.day_problem(session, {}, d, NOW)
+            assert problem is not None
+            if q.closed_reason(session, d) is None:
+                assert problem.response == "utter_booking_day_too_far", d
 
 
 def test_a_make_up_working_saturday_and_today_are_bookable(db: str) -> None:
