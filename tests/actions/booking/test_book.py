@@ -143,6 +143,34 @@ async def test_stopping_forgets_every_choice_but_keeps_a_code(db: str) -> None:
     assert "booking_code" not in slots
 
 
+def stopped(form: str) -> list[dict[str, Any]]:
+    """The events after a stop inside ``form`` (the rule deactivates it, then stops)."""
+    return [
+        {"event": "active_loop", "name": form},
+        {"event": "user", "text": "不取消了", "parse_data": {"intent": {"name": "stop"}}},
+        {"event": "action", "name": "action_deactivate_loop"},
+        {"event": "active_loop", "name": None},
+    ]
+
+
+async def test_stopping_at_the_cancel_question_says_the_booking_stays(db: str) -> None:
+    verified = {"booking_code": "YY7KQ2MD", "booker_phone": phone_value(PHONE)}
+    t = tracker(slots=verified, events=stopped("cancel_booking_form"))
+    slots, messages = await act(bk.ActionBookingStopped(), t)
+    assert responses(messages) == ["utter_booking_cancel_kept"]
+    text = said(messages)[0]
+    assert "YY7KQ2MD" in text and "仍然有效" in text and "已为您取消" not in text
+    assert slots["booker_phone"] is None
+    # before code and phone were verified, or in another form: the plain "stopped" reply
+    unverified = tracker(slots={"booking_code": "YY7KQ2MD"}, events=stopped("cancel_booking_form"))
+    _, messages = await act(bk.ActionBookingStopped(), unverified)
+    assert responses(messages) == ["utter_stopped"]
+    _, messages = await act(
+        bk.ActionBookingStopped(), tracker(slots=verified, events=stopped("booking_form"))
+    )
+    assert responses(messages) == ["utter_stopped"]
+
+
 async def test_unreachable_database_says_busy_and_forgets_the_phone(no_database: None) -> None:
     state = {
         "business_type": "id_card",

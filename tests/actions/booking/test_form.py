@@ -103,7 +103,10 @@ async def test_changing_the_county_drops_the_chosen_time_slot(db: str) -> None:
 
 
 async def test_confirmation_yes_completes_the_form(db: str) -> None:
-    for text, intent in (("/affirm", "affirm"), ("确认", "inform"), ("好的", "inform")):
+    # typed answers keep their meaning whatever the NLU makes of them (确认预约 -> my_booking)
+    answers = [("/affirm", "affirm"), ("确认", "affirm"), ("确认预约", "my_booking")]
+    answers += [("没问题", "nlu_fallback"), ("好的", "inform")]
+    for text, intent in answers:
         slots, messages = await validate(at_confirmation(text, intent))
         assert slots == {"booking_confirmed": True} and messages == [], text
 
@@ -124,7 +127,7 @@ async def test_a_correction_at_the_confirmation_changes_the_booking(db: str) -> 
     slots, messages = await validate(at_confirmation("不对，改成后天"))
     assert slots["booking_date"] == "2026-12-04" and slots["booking_slot"] is None
     assert slots["booking_confirmed"] is None and messages == []  # the time is asked next
-    slots, messages = await validate(at_confirmation("改成下午三点"))
+    slots, messages = await validate(at_confirmation("改成下午三点", "reschedule_booking"))
     assert slots["booking_slot"] == str(slot_id("固安县", D(2026, 12, 3), T(15, 0)))
     assert slots.get("booking_confirmed") is None and messages == []  # the summary again
     slots, _ = await validate(at_confirmation("手机号错了，是13987654321"))

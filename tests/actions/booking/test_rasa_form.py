@@ -14,7 +14,12 @@ import re
 from typing import Any
 
 import pytest
-from rasa.core.actions.action import ActionExecutionRejection, ActionExtractSlots, RemoteAction
+from rasa.core.actions.action import (
+    ActionDeactivateLoop,
+    ActionExecutionRejection,
+    ActionExtractSlots,
+    RemoteAction,
+)
 from rasa.core.actions.forms import FormAction
 from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -315,7 +320,7 @@ async def test_cancel_form_confirms_before_cancelling(db: str) -> None:
         assert session.execute(select(Booking.status)).scalar_one() == "cancelled"
 
 
-@pytest.mark.parametrize("answer", ["/stop", "不取消了"])
+@pytest.mark.parametrize("answer", ["/stop", "不用了"])
 async def test_cancel_not_confirmed_keeps_the_booking(db: str, answer: str) -> None:
     code = booked_code(slot_id("固安县", D(2026, 12, 3), T(9, 0)))
     c = Conversation()
@@ -326,10 +331,13 @@ async def test_cancel_not_confirmed_keeps_the_booking(db: str, answer: str) -> N
     c.said()
     intent = "stop" if answer == "/stop" else "deny"
     await c.user(answer, intent=intent)
-    if not await c.rejected("cancel_booking_form"):  # a plain no: the form says so and ends
+    if await c.rejected("cancel_booking_form"):  # a stop: the stop rule's two actions
+        await c.run(ActionDeactivateLoop())
+        await c.action("action_booking_stopped")
+    else:  # a plain no: the form says so and ends, the rule runs the (idle) cancel action
         assert c.tracker.active_loop_name is None or c.requested is None
-        reply = " ".join(c.said())
-        assert "不取消" in reply and code in reply and "仍然有效" in reply
         await c.action("action_cancel_booking")
+    reply = " ".join(c.said())
+    assert "不取消" in reply and code in reply and "仍然有效" in reply and "已为您取消" not in reply
     with session_scope() as session:
         assert session.execute(select(Booking.status)).scalar_one() == "active"
