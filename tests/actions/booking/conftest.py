@@ -253,6 +253,41 @@ def responses(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("response") or "text" for m in messages]
 
 
+def answered_again(text: str, intent: str, slots: dict[str, Any] | None = None) -> Any:
+    """The date question's answer after an interruption was answered: no new user message.
+
+    The form runs again after a rule answered a question (a FAQ) inside it; the old message
+    is the latest one, but it must not be read as an answer.
+    """
+    return tracker(
+        text=text,
+        intent=intent,
+        slots=slots,
+        active_loop="booking_form",
+        requested="booking_date",
+        events=[
+            {"event": "action", "name": "utter_faq"},
+            {"event": "bot", "text": "可以办理。"},
+            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
+            {"event": "action", "name": "booking_form"},
+        ],
+    )
+
+
+def answered_now(text: str, slots: dict[str, Any] | None = None) -> Any:
+    """The date question's answer as a fresh user message (only slot filling since)."""
+    return tracker(
+        text=text,
+        slots=slots,
+        active_loop="booking_form",
+        requested="booking_date",
+        events=[
+            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
+            {"event": "action", "name": "booking_form"},
+        ],
+    )
+
+
 def form_tracker(form: str, text: str, slots: dict[str, Any], requested: str | None, **kw: Any):
     """A tracker in the middle of ``form``, the latest message answering ``requested``."""
     return tracker(text=text, slots=slots, active_loop=form, requested=requested, **kw)
@@ -268,6 +303,8 @@ __all__ = [
     "PHONE2",
     "T",
     "act",
+    "answered_again",
+    "answered_now",
     "book",
     "booked_code",
     "followups",

@@ -21,6 +21,8 @@ from tests.actions.booking.conftest import (
     D,
     T,
     act,
+    answered_again,
+    answered_now,
     form_tracker,
     phone_value,
     responses,
@@ -174,31 +176,8 @@ async def test_the_phone_is_never_kept_or_echoed(db: str, caplog: pytest.LogCapt
 
 
 async def test_a_message_already_answered_is_not_read_again(db: str) -> None:
-    stale = tracker(
-        text="明天能办吗",
-        intent="faq",
-        slots=PLACE,
-        active_loop="booking_form",
-        requested="booking_date",
-        events=[
-            {"event": "action", "name": "utter_faq"},
-            {"event": "bot", "text": "可以办理。"},
-            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
-            {"event": "action", "name": "booking_form"},
-        ],
-    )
-    assert await validate(stale) == ({}, [])
-    fresh = tracker(
-        text="明天",
-        slots=PLACE,
-        active_loop="booking_form",
-        requested="booking_date",
-        events=[
-            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
-            {"event": "action", "name": "booking_form"},
-        ],
-    )
-    assert await validate(fresh) == ({"booking_date": "2026-12-03"}, [])
+    assert await validate(answered_again("明天能办吗", "faq", PLACE)) == ({}, [])
+    assert await validate(answered_now("明天", PLACE)) == ({"booking_date": "2026-12-03"}, [])
 
 
 async def test_the_county_said_earlier_in_the_conversation_is_used(db: str) -> None:

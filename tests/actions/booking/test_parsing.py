@@ -9,7 +9,14 @@ import pytest
 
 from actions.booking import parsing as p
 from actions.booking.rules import phone_value
-from tests.actions.booking.conftest import BOOKING_FORM_SLOTS, DOMAIN, NOW, PHONE
+from tests.actions.booking.conftest import (
+    BOOKING_FORM_SLOTS,
+    DOMAIN,
+    NOW,
+    PHONE,
+    answered_again,
+    answered_now,
+)
 from tests.actions.booking_support import tracker
 
 LOOKUP_FORM_SLOTS: list[str] = DOMAIN["forms"]["my_booking_form"]["required_slots"]
@@ -204,29 +211,8 @@ def test_latest_message_keeps_the_first_value_per_entity() -> None:
 def test_a_message_already_answered_is_not_fresh() -> None:
     # After an interruption (a FAQ answered by a rule) the form runs again without a new
     # user message: the old message must not be read as an answer.
-    stale = tracker(
-        text="明天能办吗",
-        intent="faq",
-        active_loop="booking_form",
-        requested="booking_date",
-        events=[
-            {"event": "action", "name": "utter_faq"},
-            {"event": "bot", "text": "可以办理。"},
-            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
-            {"event": "action", "name": "booking_form"},
-        ],
-    )
-    assert not p.message_is_fresh(stale)
-    fresh = tracker(
-        text="明天",
-        active_loop="booking_form",
-        requested="booking_date",
-        events=[
-            {"event": "slot", "name": "requested_slot", "value": "booking_date"},
-            {"event": "action", "name": "booking_form"},
-        ],
-    )
-    assert p.message_is_fresh(fresh)
+    assert not p.message_is_fresh(answered_again("明天能办吗", "faq"))
+    assert p.message_is_fresh(answered_now("明天"))
 
 
 @pytest.mark.parametrize(
