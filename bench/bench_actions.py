@@ -5,8 +5,10 @@ seeded (reference data, holidays, two weeks of slots, the synthetic resident reg
 
 - name check: ``action_check_name`` end to end (validation, worker-thread DB call, reply);
 - booking: ``validate_booking_form`` for one typed turn (“明天下午三点”: parse + availability),
-  ``action_ask_booking_slot`` (free slots as buttons) and ``action_book_slot`` (the atomic
-  booking), each p50/p95/p99 over many runs with distinct citizens;
+  ``action_ask_booking_slot`` (the window question where a county has several windows, then
+  the chosen window's free slots as buttons), the confirmation turn (“确认”) and
+  ``action_book_slot`` (the atomic booking), each p50/p95/p99 over many runs with distinct
+  citizens;
 - concurrency: 50 threads released together at a one-place slot (expected: exactly 1 success).
 
 Usage: ``python bench/bench_actions.py [--runs 300] [--residents 500000] [--db sqlite postgres]``
@@ -36,12 +38,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 from sqlalchemy import create_engine, select, text, update  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from actions import booking as b  # noqa: E402
+from actions import dates  # noqa: E402
+from actions.booking.book import ActionBookSlot  # noqa: E402
+from actions.booking.form import ValidateBookingForm  # noqa: E402
+from actions.booking.prompts import ActionAskBookingSlot  # noqa: E402
+from actions.booking.rules import phone_value  # noqa: E402
 from actions.names import ActionCheckName  # noqa: E402
 from bot.db import migrate  # noqa: E402
 from bot.db import session as db_session  # noqa: E402
@@ -64,6 +71,8 @@ def percentile(values: list[float], q_: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0, "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0}
     ms = [v * 1000 for v in values]
     return {
         "n": len(ms),
@@ -72,6 +81,11 @@ def summary(values: list[float]) -> dict[str, float]:
         "p99_ms": round(percentile(ms, 99), 2),
         "mean_ms": round(statistics.fmean(ms), 2),
     }
+
+
+def load_domain() -> dict[str, Any]:
+    """domain.yml as the action server receives it (the validators read the forms' slots)."""
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 def make_tracker(
@@ -133,8 +147,13 @@ def common_names(url: str, count: int) -> list[str]:
         engine.dispose()
 
 
+def payload_entities(button: dict[str, str]) -> dict[str, str]:
+    return json.loads(button["payload"][len("/inform") :])
+
+
 async def bench_actions(runs: int, names: list[str]) -> dict[str, Any]:
-    b.now = lambda: NOW  # type: ignore[assignment]
+    dates.now_local = lambda: NOW  # type: ignore[assignment]
+    domain = load_domain()
     check = ActionCheckName()
     name_times: list[float] = []
     for i in range(runs):
@@ -142,45 +161,56 @@ async def bench_actions(runs: int, names: list[str]) -> dict[str, Any]:
         t = make_tracker(
             name, {"newborn_name": name, "newborn_gender": None}, None, None, f"bench-name-{i}"
         )
-        name_times.append(await timed(check.run(CollectingDispatcher(), t, {})))
+        name_times.append(await timed(check.run(CollectingDispatcher(), t, domain)))
 
     validate_times: list[float] = []
+    window_times: list[float] = []
     ask_times: list[float] = []
+    confirm_times: list[float] = []
     book_times: list[float] = []
     outcomes: Counter[str] = Counter()
-    validator, asker, booker = b.ValidateBookingForm(), b.ActionAskBookingSlot(), b.ActionBookSlot()
+    validator, asker, booker = ValidateBookingForm(), ActionAskBookingSlot(), ActionBookSlot()
     for i in range(runs):
         county = COUNTIES[i % len(COUNTIES)]
         day = NOW.date() + dt.timedelta(days=1 + (i // len(COUNTIES)) % 2)
         base = {"business_type": "id_card", "booking_county": county}
         sender = f"bench-book-{i}"
         turn = make_tracker("明天下午三点", base, "booking_form", "booking_date", sender)
-        validate_times.append(await timed(validator.run(CollectingDispatcher(), turn, {})))
-        chosen = {**base, "booking_date": day.isoformat()}
-        ask = make_tracker(
-            "", chosen | {"booking_time_pref": "afternoon"}, "booking_form", "booking_slot", sender
-        )
+        validate_times.append(await timed(validator.run(CollectingDispatcher(), turn, domain)))
+        chosen = {**base, "booking_date": day.isoformat(), "booking_time_pref": "afternoon"}
+        ask = make_tracker("", chosen, "booking_form", "booking_slot", sender)
         dispatcher = CollectingDispatcher()
-        ask_times.append(await timed(asker.run(dispatcher, ask, {})))
+        elapsed = await timed(asker.run(dispatcher, ask, domain))
         buttons = dispatcher.messages[0].get("buttons") or []
-        slot_id = json.loads(buttons[i % len(buttons)]["payload"][len("/inform") :])["booking_slot"]
+        if "booking_window" in payload_entities(buttons[0]):  # several windows: one is chosen
+            window_times.append(elapsed)
+            chosen["booking_window"] = payload_entities(buttons[i % len(buttons)])["booking_window"]
+            ask = make_tracker("", chosen, "booking_form", "booking_slot", sender)
+            dispatcher = CollectingDispatcher()
+            elapsed = await timed(asker.run(dispatcher, ask, domain))
+            buttons = dispatcher.messages[0].get("buttons") or []
+        ask_times.append(elapsed)
+        slot_id = payload_entities(buttons[i % len(buttons)])["booking_slot"]
         phone = f"13{i % 7 + 3}{i:08d}"
-        final = make_tracker(
-            phone,
-            chosen
-            | {"booking_slot": slot_id, "booker_name": "张*", "booker_phone": b.phone_value(phone)},
-            None,
-            None,
-            sender,
-        )
+        filled = chosen | {
+            "booking_slot": slot_id,
+            "booker_name": "张某",
+            "booker_phone": phone_value(phone),
+        }
+        confirm = make_tracker("确认", filled, "booking_form", "booking_confirmed", sender)
         dispatcher = CollectingDispatcher()
-        book_times.append(await timed(booker.run(dispatcher, final, {})))
-        reply = dispatcher.messages[0].get("text") or ""
-        outcomes["ok" if "预约成功" in reply else "other"] += 1
+        confirm_times.append(await timed(validator.run(dispatcher, confirm, domain)))
+        final = make_tracker("确认", filled | {"booking_confirmed": True}, None, None, sender)
+        dispatcher = CollectingDispatcher()
+        book_times.append(await timed(booker.run(dispatcher, final, domain)))
+        reply = dispatcher.messages[0].get("response") if dispatcher.messages else None
+        outcomes["ok" if reply == "utter_booking_done" else str(reply)] += 1
     return {
         "name_check": summary(name_times),
         "booking_validate_turn": summary(validate_times),
+        "booking_ask_window": summary(window_times),
         "booking_ask_slot": summary(ask_times),
+        "booking_confirm_turn": summary(confirm_times),
         "booking_book": summary(book_times),
         "booking_outcomes": dict(outcomes),
     }
@@ -272,6 +302,16 @@ def run_one(kind: str, runs: int, residents: int) -> dict[str, Any]:
             admin.dispose()
 
 
+KEYS = (
+    "name_check",
+    "booking_validate_turn",
+    "booking_ask_window",
+    "booking_ask_slot",
+    "booking_confirm_turn",
+    "booking_book",
+)
+
+
 def to_markdown(results: dict[str, Any], runs: int, residents: int) -> str:
     lines = [
         "# Action latency (database-backed actions)",
@@ -285,12 +325,14 @@ def to_markdown(results: dict[str, Any], runs: int, residents: int) -> str:
         "|---|---|---|---|---|---|",
     ]
     for kind, data in results.items():
-        for key in ("name_check", "booking_validate_turn", "booking_ask_slot", "booking_book"):
+        for key in KEYS:
             s = data[key]
             lines.append(
                 f"| {kind} | {key} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | "
                 f"{s['mean_ms']} |"
             )
+    lines += ["", "Booking outcomes (distinct phones, so every run should book):", ""]
+    lines += [f"- {kind}: {data['booking_outcomes']}" for kind, data in results.items()]
     lines += ["", "## Last place, 50 concurrent attempts", ""]
     for kind, data in results.items():
         c = data["concurrency"]

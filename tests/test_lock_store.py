@@ -22,6 +22,7 @@ async def test_redis_lock_store_from_endpoints(monkeypatch):
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     monkeypatch.setenv("TRACKER_DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "test-token")  # endpoints.yml needs every variable
     config = read_endpoint_config("endpoints.yml", "lock_store")
     store = LockStore.create(config)
     assert isinstance(store, RedisLockStore)
@@ -48,5 +49,6 @@ def test_default_is_the_in_process_lock_store(monkeypatch):
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     monkeypatch.setenv("TRACKER_DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "test-token")  # endpoints.yml needs every variable
     store = LockStore.create(read_endpoint_config("endpoints.yml", "lock_store"))
     assert type(store).__name__ == "InMemoryLockStore"

@@ -100,5 +100,19 @@ class ActionBookingStopped(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Confirm and clear every booking slot except a booking code already given out."""
-        dispatcher.utter_message(response="utter_stopped")
+        code = tracker.get_slot("booking_code")
+        verified = code and is_phone_value(tracker.get_slot("booker_phone"))
+        if verified and _stopped_form(tracker) == "cancel_booking_form":
+            # "不取消了" at the cancel question: say the booking stays (not "已为您取消…").
+            dispatcher.utter_message(response="utter_booking_cancel_kept", code=code)
+        else:
+            dispatcher.utter_message(response="utter_stopped")
         return reset()
+
+
+def _stopped_form(tracker: Tracker) -> str | None:
+    """The form that was active before the latest deactivation, if any."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return str(event["name"])
+    return None

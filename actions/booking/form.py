@@ -78,8 +78,11 @@ def _run(tracker: Tracker, form_slots: list[str]) -> _Run:
                 if county and not before.get("booking_county"):
                     candidates.setdefault("booking_county", county)
             for slot in CONFIRM_SLOTS:
-                if requested == slot:
-                    candidates[slot] = parsing.read_confirmation(message)
+                if requested == slot and message.intent != "stop":
+                    # A stop or a question (nothing extracted, no yes/no) is left to the rules.
+                    answer = parsing.read_confirmation(message)
+                    if answer is not None or slot in candidates:
+                        candidates[slot] = answer
         state = _Run(before=before, candidates=candidates)
         tracker._booking_run = state  # type: ignore[attr-defined]
     return state
@@ -101,12 +104,15 @@ class _BookingValidation(FormValidationAction):
         run = _run(tracker, await self._form_slots(tracker, domain))
         out = {slot: run.candidates[slot]} if slot in run.candidates else {}
         if slot == "booking_slot" and "booking_window" in run.candidates:
-            out["booking_window"] = run.candidates["booking_window"]
+            # booking_window is no required slot: rasa_sdk drops its candidates unvalidated
+            # (and the form would reject the click). An empty booking_slot candidate gets the
+            # turn validated; the validator returns the window with the turn's other changes.
+            out.setdefault("booking_slot", None)
         return out
 
+    @abstractmethod
     async def _decide(self, run: _Run, tracker: Tracker) -> TurnResult:
         """Validate every candidate of the turn (one database session)."""
-        raise NotImplementedError
 
     async def _validated(
         self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -157,13 +163,18 @@ class _BookingValidation(FormValidationAction):
 
 
 def _confirmation(result: TurnResult, run: _Run, slot: str) -> None:
-    """Take a yes; on a no without a correction, ask what to change."""
+    """Take a yes; on a no without a correction, ask what to change (a booking) or keep it."""
     if slot not in run.candidates:
         return
     answer = run.candidates[slot]
     corrected = any(k in run.candidates for k in (*PLACE_SLOTS, "booker_name", "booker_phone"))
     result.set(slot, True if answer and not corrected else None)
-    if answer is False and not corrected:
+    if answer is False and not corrected and slot == "cancel_confirmed":
+        # "不取消了": the booking stays; the form ends without cancelling anything.
+        code = result.state.get("booking_code") or ""
+        result.replies.append(Reply("utter_booking_cancel_kept", {"code": code}))
+        result.stop_form = True
+    elif answer is False and not corrected:
         result.replies.append(Reply("utter_booking_what_to_change"))
     elif answer is None and not corrected:
         result.replies.append(Reply("utter_booking_confirm_unclear"))

@@ -55,6 +55,8 @@ INTERRUPTION_INTENTS = frozenset(
         "reschedule_booking",
     }
 )
+# Steps at which a time alone ("下午三点") is an answer: at the confirmation it changes the time.
+TIME_STEPS = (None, "booking_date", "booking_slot", "booking_confirmed")
 _CORRECTION_RE = re.compile(r"改|换|不是|错了|应该是|重新|更正|还是")
 _CODE_RE = re.compile(r"(?<![A-Z0-9])YY([A-Z0-9]{6})(?![A-Z0-9])")
 _NAME_RE = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{1,14}$")
@@ -234,7 +236,7 @@ def extract_candidates(
         if parsed.day is not None:
             candidates["booking_date"] = parsed.day.isoformat()
         if parsed.time is not None or parsed.half_day is not None:
-            if parsed.day is not None or requested in (None, "booking_date", "booking_slot"):
+            if parsed.day is not None or correction or requested in TIME_STEPS:
                 # A time alone while the day is asked for becomes a preference for later.
                 candidates["booking_slot"] = (
                     parsed.time.strftime("%H:%M") if parsed.time else parsed.half_day

@@ -8,8 +8,10 @@ the server at 127.0.0.1:5432 is not reachable.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,37 @@ from bot.db.session import make_engine
 # Wednesday 2 December 2026, 10:00 Beijing time: the tests' "now".
 NOW = dt.datetime(2026, 12, 2, 10, 0)
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trackers"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "trackers"
+
+
+@functools.cache
+def _rasa_domain() -> Any:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def rasa_parse(payload: str) -> dict[str, Any]:
+    """What Rasa's own NLU makes of a ``/intent{...}`` payload (RegexMessageHandler).
+
+    Entities the domain does not declare are dropped by Rasa (with a warning); this raises
+    on that warning, so a button whose entity Rasa would drop fails the test.
+
+    Returns:
+        ``{"intent": name, "entities": [{"entity": ..., "value": ...}, ...]}``.
+    """
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.message import Message as RasaMessage
+
+    domain = _rasa_domain()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # rasa.shared.utils.io.raise_warning
+        parsed = YAMLStoryReader.unpack_regex_message(RasaMessage(data={"text": payload}), domain)
+    intent = parsed.get("intent") or {}
+    assert intent.get("name"), f"Rasa does not read {payload!r} as an intent"
+    entities = [{"entity": e["entity"], "value": e["value"]} for e in parsed.get("entities") or []]
+    return {"intent": intent["name"], "entities": entities}
 
 
 def postgres_available() -> bool:
@@ -97,7 +129,11 @@ def tracker(
     sender: str = "test-booking",
     client: str | None = None,
 ) -> Tracker:
-    """Build a rasa_sdk Tracker (optionally starting from a saved JSON fixture)."""
+    """Build a rasa_sdk Tracker (optionally starting from a saved JSON fixture).
+
+    A ``/intent{...}`` text without explicit entities gets the intent and entities Rasa's
+    own parsing gives it (payload entities reach the actions only that way).
+    """
     if fixture:
         state = json.loads((FIXTURES / f"{fixture}.json").read_text(encoding="utf-8"))
     else:
@@ -111,6 +147,9 @@ def tracker(
             "active_loop": {},
             "latest_action_name": "action_listen",
         }
+    if text.startswith("/") and entities is None:  # a button: parsed as Rasa parses it
+        parsed = rasa_parse(text)
+        intent, entities = parsed["intent"], parsed["entities"]
     if text or not state["latest_message"]:
         state["latest_message"] = {
             "text": text,

@@ -10,9 +10,10 @@ and empties the tables the tests write to (audit, messages).
 from __future__ import annotations
 
 import asyncio
-import collections
 import copy
+import functools
 import json
+import string
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,10 +70,33 @@ def unreachable_db() -> Iterator[None]:
         db_session.reset()
 
 
+def load_domain() -> dict[str, Any]:
+    """domain.yml with the responses of data/responses/*.yml, as the action server receives it.
+
+    Rasa merges the ``responses`` of the training-data files into the trained domain, so the
+    domain the action server gets holds both.
+    """
+    data = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    responses = dict(data.get("responses") or {})
+    for path in sorted((ROOT / "data" / "responses").glob("*.yml")):
+        for name, variants in (
+            (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses", {}).items()
+        ):
+            assert name not in responses, f"{name} is defined twice ({path.name})"
+            responses[name] = variants
+    data["responses"] = responses
+    return data
+
+
+@functools.cache
+def _responses() -> dict[str, Any]:
+    return load_domain()["responses"]
+
+
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    """The real domain.yml as the action server receives it."""
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    """The real domain (domain.yml + data/responses) as the action server receives it."""
+    return load_domain()
 
 
 def make_tracker(
@@ -130,16 +154,23 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def render(message: dict[str, Any]) -> str:
-    """The text a citizen sees for one dispatched message (a domain response is filled in)."""
+    """The text a citizen sees for one dispatched message (a response is filled in).
+
+    Fails when the response does not exist (Rasa would send nothing) or a placeholder of the
+    response was not given a value (the citizen would read ``{day}``).
+    """
     if message.get("text"):
         return str(message["text"])
     name = message.get("response")
     if not name:
         return ""
-    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-    variants = [v for v in responses.get(name, []) if "condition" not in v] or [{"text": name}]
+    assert name in _responses(), f"{name} is not a response of domain.yml or data/responses"
+    variants = [v for v in _responses()[name] if "condition" not in v] or [{"text": name}]
     values = {k: v for k, v in message.items() if isinstance(v, (str, int, float))}
-    return str(variants[0]["text"]).format_map(collections.defaultdict(str, values))
+    template = str(variants[0]["text"])
+    missing = {f for _t, f, _s, _c in string.Formatter().parse(template) if f} - set(values)
+    assert not missing, f"{name}: no value for {sorted(missing)}"
+    return template.format_map(values)
 
 
 def texts(dispatcher: CollectingDispatcher) -> list[str]:

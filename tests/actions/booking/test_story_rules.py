@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STORIES = [
     ROOT / "tests" / "stories" / "test_booking.yml",
     ROOT / "tests" / "stories" / "test_lookups.yml",
