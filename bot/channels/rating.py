@@ -182,7 +182,7 @@ class FeedbackInput:
 
 @dataclass(frozen=True)
 class FeedbackOptions:
-    """What the client shows after a 👎 (``GET /config``), from ``data/responses/webchat.yml``.
+    """The chat pages' wording (``GET /config``), from ``data/responses/webchat.yml``.
 
     Attributes:
         question: the question above the choices ("这条回答哪里不满意？").
@@ -190,6 +190,7 @@ class FeedbackOptions:
         comment_hint: placeholder of the optional text box.
         thanks: shown after the reason was sent.
         sample_notice: the "示例数据" banner of the chat page.
+        map_link: the title of a location card's map link.
 
     """
 
@@ -198,11 +199,13 @@ class FeedbackOptions:
     comment_hint: str
     thanks: str
     sample_notice: str
+    map_link: str = "地图导航"
 
     def to_json(self) -> dict[str, Any]:
         """The ``GET /config`` shape."""
         return {
             "sample_notice": self.sample_notice,
+            "map_link": self.map_link,
             "feedback": {
                 "question": self.question,
                 "reasons": [{"code": code, "title": title} for code, title in self.reasons],
@@ -246,12 +249,14 @@ def load_feedback_options(path: Path = FEEDBACK_FILE) -> FeedbackOptions:
     notice, _ = _first_text(responses, "utter_webchat_sample_notice")
     hint, _ = _first_text(responses, "utter_webchat_feedback_comment_hint")
     thanks, _ = _first_text(responses, "utter_webchat_feedback_thanks")
+    map_link, _ = _first_text(responses, "utter_webchat_map_link")
     return FeedbackOptions(
         question=question,
         reasons=reasons,
         comment_hint=hint,
         thanks=thanks,
         sample_notice=notice,
+        map_link=map_link or "地图导航",
     )
 
 

@@ -61,10 +61,12 @@ def stub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
     database_url = migrated_sqlite(tmp, "stub.db")
     secret = secrets.token_urlsafe(32)
     port = free_port()
+    widget_origin = f"http://localhost:{free_port()}"
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
         WEBCHAT_SECRET=secret,
+        SOCKETIO_CORS_ORIGINS=widget_origin,
         PYTHONPATH=str(ROOT),
     )
     server = ServerProcess(
@@ -81,6 +83,7 @@ def stub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
         secret=secret,
         servers=[server],
         api_token="stub-api-token",
+        widget_origin=widget_origin,
     )
     chat.ensure_running()
     yield chat

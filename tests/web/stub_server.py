@@ -37,6 +37,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from bot.channels.rest import SafeRestInput
+from bot.channels.socketio import SignedSocketIOInput
 from bot.channels.webchat import WebChatInput
 
 API_TOKEN = "stub-api-token"
@@ -141,11 +142,15 @@ class StubAgent:
 
 
 def build_app(port: int) -> Any:
-    """Build the Sanic app (web chat + Rasa HTTP API behind a token) around a stub agent."""
+    """Build the Sanic app (web chat, REST, socket.io, Rasa HTTP API) around a stub agent."""
     channel = WebChatInput.from_credentials({"reply_timeout": 1, "max_message_chars": 500})
     rest = SafeRestInput.from_credentials(None)
+    socketio = SignedSocketIOInput.from_credentials({"max_message_chars": 500})
     app = configure_app(
-        input_channels=[channel, rest], enable_api=True, auth_token=API_TOKEN, port=port
+        input_channels=[channel, rest, socketio],
+        enable_api=True,
+        auth_token=API_TOKEN,
+        port=port,
     )
     app.ctx.agent = StubAgent()
     return app

@@ -433,6 +433,7 @@
     api('GET', 'config', undefined, false).then(function (res) {
       if (res.status !== 200 || !res.data) { return; }
       if (res.data.feedback && res.data.feedback.reasons) { config.feedback = res.data.feedback; }
+      if (typeof res.data.map_link === 'string' && res.data.map_link) { TEXT.map = res.data.map_link; }
       if (typeof res.data.sample_notice === 'string' && res.data.sample_notice) {
         els.notice.textContent = res.data.sample_notice;
         els.notice.hidden = false;
