@@ -148,16 +148,16 @@ def test_response_files_are_valid_rasa_training_data() -> None:
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
     loaded: set[str] = set()
-    for name in ("faq.yml", "out_of_scope.yml"):
-        training_data = RasaYAMLReader().read(RESPONSES / name)
-        assert training_data.responses, name
+    for path in sorted(RESPONSES.glob("*.yml")):
+        training_data = RasaYAMLReader().read(path)
+        assert training_data.responses, path.name
         loaded |= set(training_data.responses)
     assert loaded == set(all_responses())
 
 
 def test_every_retrieval_sub_intent_has_exactly_one_answer() -> None:
     expected = {f"utter_{sub}" for sub in retrieval_sub_intents()}
-    present = set(all_responses())
+    present = {key for key in all_responses() if "/" in key}  # not the chat pages' wording
     assert expected - present == set(), "sub-intents without an answer"
     assert present - expected == set(), "answers for sub-intents that do not exist"
 

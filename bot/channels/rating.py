@@ -17,8 +17,9 @@ Everything else (policy answers, referrals, lookup results, case status, name ch
 booking confirmations) is rateable. The rule reads the tracker's events, which is where the
 web chat finds a message again when it is rated or shown in the history.
 
-A 👎 may carry a reason code from ``data/responses/webchat.yml`` (officer-editable wording)
-and a short comment; see :func:`validate_feedback`.
+A 👎 may carry a reason code from ``data/knowledge/feedback_reasons.yml`` and a short comment
+(:func:`validate_feedback`); the pages' wording is in ``data/responses/webchat.yml``. Both are
+officer-editable and read when the channel starts.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ NOT_ANSWERS = frozenset(
 )
 PROMPT_PREFIXES = ("utter_ask_", "action_ask_")
 
-FEEDBACK_FILE = Path(__file__).resolve().parents[2] / "data" / "responses" / "webchat.yml"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+WORDING_FILE = DATA_DIR / "responses" / "webchat.yml"
+REASONS_FILE = DATA_DIR / "knowledge" / "feedback_reasons.yml"
 MAX_COMMENT_CHARS = 200
 MAX_REASON_CHARS = 20
 
@@ -182,7 +185,7 @@ class FeedbackInput:
 
 @dataclass(frozen=True)
 class FeedbackOptions:
-    """The chat pages' wording (``GET /config``), from ``data/responses/webchat.yml``.
+    """The chat pages' wording and the 👎 reasons (``GET /config``).
 
     Attributes:
         question: the question above the choices ("这条回答哪里不满意？").
@@ -216,47 +219,46 @@ class FeedbackOptions:
         }
 
 
-def _first_text(responses: dict[str, Any], name: str) -> tuple[str, list[dict[str, Any]]]:
+def _text(responses: dict[str, Any], name: str) -> str:
     variants = responses.get(name) or [{}]
     first = variants[0] if isinstance(variants[0], dict) else {}
-    return str(first.get("text") or ""), list(first.get("buttons") or [])
+    return str(first.get("text") or "")
 
 
-def load_feedback_options(path: Path = FEEDBACK_FILE) -> FeedbackOptions:
-    """Read the chat page's wording (👎 question and reasons, sample-data notice).
+def load_feedback_options(
+    wording: Path = WORDING_FILE, reasons_file: Path = REASONS_FILE
+) -> FeedbackOptions:
+    """Read the chat pages' wording (👎 question, sample-data notice …) and the 👎 reasons.
 
     Args:
-        path: the responses file (``data/responses/webchat.yml``).
+        wording: the responses file (``data/responses/webchat.yml``).
+        reasons_file: the reasons (``data/knowledge/feedback_reasons.yml``).
 
     Returns:
         The options.
 
     Raises:
-        ValueError: when the file lacks a required response or a reason code is malformed.
+        ValueError: when the question or the reasons are missing or a reason is malformed.
 
     """
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    responses = data.get("responses") or {}
-    question, buttons = _first_text(responses, "utter_webchat_feedback_reasons")
+    responses = (yaml.safe_load(wording.read_text(encoding="utf-8")) or {}).get("responses") or {}
+    listed = (yaml.safe_load(reasons_file.read_text(encoding="utf-8")) or {}).get("reasons") or []
     reasons = tuple(
-        (str(b.get("payload", "")), str(b.get("title", ""))) for b in buttons if isinstance(b, dict)
+        (str(r.get("code", "")), str(r.get("title", ""))) for r in listed if isinstance(r, dict)
     )
+    question = _text(responses, "utter_webchat_feedback_question")
     if not question or not reasons:
-        raise ValueError(f"{path}: utter_webchat_feedback_reasons needs a text and buttons")
+        raise ValueError(f"{wording} / {reasons_file}: the 👎 question and reasons are needed")
     for code, title in reasons:
         if not code.isidentifier() or len(code) > MAX_REASON_CHARS or not title:
-            raise ValueError(f"{path}: bad feedback reason {code!r} / {title!r}")
-    notice, _ = _first_text(responses, "utter_webchat_sample_notice")
-    hint, _ = _first_text(responses, "utter_webchat_feedback_comment_hint")
-    thanks, _ = _first_text(responses, "utter_webchat_feedback_thanks")
-    map_link, _ = _first_text(responses, "utter_webchat_map_link")
+            raise ValueError(f"{reasons_file}: bad feedback reason {code!r} / {title!r}")
     return FeedbackOptions(
         question=question,
         reasons=reasons,
-        comment_hint=hint,
-        thanks=thanks,
-        sample_notice=notice,
-        map_link=map_link or "地图导航",
+        comment_hint=_text(responses, "utter_webchat_feedback_comment_hint"),
+        thanks=_text(responses, "utter_webchat_feedback_thanks"),
+        sample_notice=_text(responses, "utter_webchat_sample_notice"),
+        map_link=_text(responses, "utter_webchat_map_link") or "地图导航",
     )
 
 

@@ -119,12 +119,11 @@ def test_feedback_validation(options) -> None:
         assert err.value.code == code
 
 
-def test_a_broken_wording_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "webchat.yml"
-    path.write_text(
-        "responses:\n  utter_webchat_feedback_reasons:\n    - text: 哪里不好？\n"
-        "      buttons:\n        - title: 坏\n          payload: 'not a code'\n",
-        encoding="utf-8",
-    )
+def test_a_broken_reasons_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "feedback_reasons.yml"
+    path.write_text("reasons:\n  - code: 'not a code'\n    title: 坏\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad feedback reason"):
-        load_feedback_options(path)
+        load_feedback_options(reasons_file=path)
+    path.write_text("reasons: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="question and reasons"):
+        load_feedback_options(reasons_file=path)
