@@ -4,7 +4,8 @@ The page is rendered by WeChat's own ``miniprogram-simulate`` (j-component and t
 ``wcc`` WXML compiler, from npm) in jsdom; ``wx.request`` is bridged to real HTTP. The tests
 themselves are ``node --test`` files in ``tests/web/js/`` (taps, typing, what is shown); this
 module starts them against the stub server (page mechanics, no model) and against the real bot
-(``needs_model``), and checks the database afterwards. About 10 s against the stub, 30 s
+(``needs_model``), and checks the database afterwards. The real-bot run also leaves a picture
+of the simulated page: ``tests/artifacts/miniprogram_real_places.png``. About 10 s against the stub, 30 s
 against the real bot (plus a one-off ``npm ci`` of ~25 s).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,9 +73,13 @@ def test_page_mechanics_against_the_stub(
 
 
 @pytest.mark.needs_model
-def test_page_against_the_real_bot(bot: ChatServer, js_modules: Path, tmp_path: Path) -> None:
+def test_page_against_the_real_bot(
+    bot: ChatServer, js_modules: Path, tmp_path: Path, browser: Any, artifacts_dir: Path
+) -> None:
     out = tmp_path / "out.json"
-    report = run_node_tests("miniprogram_real.test.js", _env(bot, out))
+    snapshot = tmp_path / "miniprogram.html"
+    env = {**_env(bot, out), "MP_SNAPSHOT": str(snapshot)}
+    report = run_node_tests("miniprogram_real.test.js", env)
     assert re.search(r"pass 7\b", report) and re.search(r"fail 0\b", report), report
     result = json.loads(out.read_text(encoding="utf-8"))
     rows = [
@@ -82,3 +88,8 @@ def test_page_against_the_real_bot(bot: ChatServer, js_modules: Path, tmp_path: 
     assert {(r.rating, r.reason) for r in rows} == {("up", None), ("down", "not_solved")}
     (down,) = [r for r in rows if r.rating == "down"]
     assert down.bot_message_id == result["rated"] and "补" in down.bot_text
+    # What the simulated page showed (place cards), as a picture for people.
+    page = browser.new_page(viewport={"width": 750, "height": 1334})
+    page.goto(snapshot.as_uri())
+    page.screenshot(path=str(artifacts_dir / "miniprogram_real_places.png"), full_page=True)
+    page.close()

@@ -55,6 +55,7 @@ test('the answer: location cards that open the map, rated once at its end', asyn
   assert.equal(open.options.name, name);
   assert.ok(open.options.latitude > 38 && open.options.latitude < 41, 'Langfang latitude');
   assert.ok(open.options.longitude > 115 && open.options.longitude < 118, 'Langfang longitude');
+  if (process.env.MP_SNAPSHOT) h.snapshot(page, process.env.MP_SNAPSHOT);
   const closing = reply[reply.length - 1];
   assert.ok(h.within(page, closing, '.qr').map(h.text).includes('预约办理'));
   await h.tap(h.within(page, closing, '.fb.up')[0]);

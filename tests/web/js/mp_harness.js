@@ -9,6 +9,7 @@ require('global-jsdom')(undefined, { url: 'https://servicewechat.com/' });
 // Node has its own Event/CustomEvent, which jsdom's DOM refuses: use jsdom's.
 global.Event = window.Event;
 global.CustomEvent = window.CustomEvent;
+const fs = require('fs');
 const path = require('path');
 const simulate = require('miniprogram-simulate');
 
@@ -154,7 +155,16 @@ async function waitReply(page, before) {
   return botRows(page).slice(before);
 }
 
+/** Write the rendered page (its DOM and the compiled WXSS) to an HTML file, to look at. */
+function snapshot(page, file) {
+  const styles = Array.from(document.querySelectorAll('style')).map((s) => s.outerHTML).join('\n');
+  const base = fs.readFileSync(path.join(__dirname, 'wx-builtins.css'), 'utf8');
+  fs.writeFileSync(file, '<!doctype html><html><head><meta charset="utf-8"><style>' + base +
+    '</style>' + styles + '</head><body>' + page.dom.outerHTML + '</body></html>');
+}
+
 module.exports = {
+  snapshot,
   ROOT, calls, storage, simulate, openPage, settled, setApiBase, tap, waitFor, within, rows, botRows, type, send, tapReply,
   waitReply, text, texts, all, hasClass
 };
