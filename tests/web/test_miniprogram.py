@@ -5,8 +5,8 @@ The page is rendered by WeChat's own ``miniprogram-simulate`` (j-component and t
 themselves are ``node --test`` files in ``tests/web/js/`` (taps, typing, what is shown); this
 module starts them against the stub server (page mechanics, no model) and against the real bot
 (``needs_model``), and checks the database afterwards. The real-bot run also leaves a picture
-of the simulated page: ``tests/artifacts/miniprogram_real_places.png``. About 10 s against the stub, 30 s
-against the real bot (plus a one-off ``npm ci`` of ~25 s).
+of the simulated page: ``tests/artifacts/miniprogram_real_places.png``. About 10 s against the
+stub, 30 s against the real bot (plus a one-off ``npm ci`` of ~25 s).
 """
 
 from __future__ import annotations
