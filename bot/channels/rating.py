@@ -194,6 +194,8 @@ class FeedbackOptions:
         thanks: shown after the reason was sent.
         sample_notice: the "示例数据" banner of the chat page.
         map_link: the title of a location card's map link.
+        session_expired: the widget's reply to a message with an invalid session.
+        bad_request: the widget's reply to a message that is not a JSON object.
 
     """
 
@@ -203,6 +205,8 @@ class FeedbackOptions:
     thanks: str
     sample_notice: str
     map_link: str = "地图导航"
+    session_expired: str = ""
+    bad_request: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The ``GET /config`` shape."""
@@ -259,6 +263,8 @@ def load_feedback_options(
         thanks=_text(responses, "utter_webchat_feedback_thanks"),
         sample_notice=_text(responses, "utter_webchat_sample_notice"),
         map_link=_text(responses, "utter_webchat_map_link") or "地图导航",
+        session_expired=_text(responses, "utter_webchat_session_expired"),
+        bad_request=_text(responses, "utter_webchat_bad_request"),
     )
 
 

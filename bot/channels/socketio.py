@@ -69,8 +69,6 @@ from bot.channels.webchat import (
 logger = logging.getLogger(__name__)
 
 ORIGINS_ENV = "SOCKETIO_CORS_ORIGINS"
-EXPIRED_TEXT = "会话已失效，已为您开始新的对话，请重新发送您的问题。"
-BAD_REQUEST_TEXT = "消息格式不正确，请刷新页面后重试。"
 _KEY_PURPOSE = b"ehuzheng socket.io session tokens v1"
 
 
@@ -235,7 +233,8 @@ class SignedSocketIOInput(SocketIOInput):
         self.cors_allowed_origins = cors_allowed_origins
         self.max_message_chars = max_message_chars
         self.token_max_age_s = token_max_age_s
-        self.map_link = load_feedback_options().map_link
+        self.wording = load_feedback_options()  # data/responses/webchat.yml
+        self.map_link = self.wording.map_link
         self._rooms: dict[str, str] = {}
 
     @classmethod
@@ -333,14 +332,14 @@ class SignedSocketIOInput(SocketIOInput):
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
-                await say(sid, BAD_REQUEST_TEXT)
+                await say(sid, self.wording.bad_request)
                 return
             conversation_id = self.conversation_of(data.get("session_id"))
             if conversation_id is None:
                 conversation_id, token = self.new_session()
                 await self._join(sio, sid, conversation_id)
                 await sio.emit("session_confirm", token, room=sid)
-                await say(sid, EXPIRED_TEXT)
+                await say(sid, self.wording.session_expired)
                 return
             if data.get("message") in (None, ""):
                 return  # the widget's empty "initPayload" when none is configured

@@ -17,12 +17,8 @@ import pytest
 import requests
 import socketio
 
-from bot.channels.socketio import (
-    BAD_REQUEST_TEXT,
-    EXPIRED_TEXT,
-    SafeSocketIOOutput,
-    allowed_origins,
-)
+from bot.channels.rating import load_feedback_options
+from bot.channels.socketio import SafeSocketIOOutput, allowed_origins
 from tests.web.conftest import ChatServer
 from tests.web.helpers import ChatClient
 
@@ -100,7 +96,7 @@ def test_a_web_chat_token_does_not_open_its_conversation(stub: ChatServer, widge
     chat.say("我的网页对话")
     assert widget.session(chat.token) != chat.token
     replies = widget.say({"message": "偷看", "session_id": chat.token}, replies=1)
-    assert replies[0]["text"] == EXPIRED_TEXT
+    assert replies[0]["text"] == "会话已失效，已为您开始新的对话，请重新发送您的问题。"
     texts = [m["text"] for m in chat.history().json()["messages"]]
     assert texts == ["我的网页对话", "收到：我的网页对话"], "the web-chat conversation is untouched"
 
@@ -134,8 +130,10 @@ def test_bad_input_gets_a_polite_reply(widget: Widget) -> None:
         "消息太长了，请控制在500字以内。"
     )
     assert widget.say({"message": 42, "session_id": token})[0]["text"] == "消息内容必须是文字。"
-    assert widget.say(["not", "an", "object"])[0]["text"] == BAD_REQUEST_TEXT
-    assert widget.say("text")[0]["text"] == BAD_REQUEST_TEXT
+    bad_request = load_feedback_options().bad_request
+    assert bad_request.startswith("消息格式不正确")
+    assert widget.say(["not", "an", "object"])[0]["text"] == bad_request
+    assert widget.say("text")[0]["text"] == bad_request
     (echo,) = widget.say(
         {
             "message": "\x00你好\x07",
