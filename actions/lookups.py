@@ -1,12 +1,18 @@
-"""Convenience lookups: registration windows and service points by county, with a map link.
+"""Convenience lookups: registration windows and service points by county, as location cards.
 
 ``action_find_window`` answers “户籍窗口在哪 / 固安派出所电话”; ``action_find_service_point``
 answers 24-hour self-service ID points, paternity-testing institutions, notary offices and
 translation agencies. Both read the county from the message (NLU entity or an alias in the
 text), else from the conversation's ``county`` slot; without one they ask with county buttons
 whose payloads repeat the question with the county (``/find_window{"county":"固安县"}``), so
-no form is needed. Addresses and phones come from the database (sample data that officers
-edit in ``data/knowledge/``); if the database is unreachable the citizen is told so.
+no form is needed. Addresses, phones and coordinates come from the database (sample data that
+officers edit in ``data/knowledge/``); if the database is unreachable the citizen is told so.
+
+An answer is a heading, one location card per place (the response ``utter_place``: a card
+with a map link for the chat page, ``wx.openLocation`` in the mini-program, plain text in
+``rasa shell``; see ``bot/channels/cards.py``) and a closing line with the follow-up buttons.
+Only the closing line is rateable (👍/👎); questions are marked as prompts
+(``bot/channels/rating.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from actions.booking.parsing import LatestMessage, county_from_text
 from actions.booking.prompts import BUSY_RESPONSE
 from actions.db import DatabaseUnavailable, run_db
 from bot import knowledge
+from bot.channels.rating import PART_MARK, PROMPT_MARK
 from bot.db.queries import directory
 
 logger = logging.getLogger(__name__)
@@ -68,35 +75,38 @@ def point_type_from_text(text: str) -> str | None:
     return knowledge.term_from_text(knowledge.point_types(), text, loose=True)
 
 
-def describe_place(
+def place_card(
     name: str,
     address: str,
     phone: str | None,
     hours: str | None,
     lng: float | None,
     lat: float | None,
-) -> str:
-    """Describe one place in a few lines: name, address and phone, hours, navigation link.
+) -> dict[str, Any]:
+    """The variables of the response ``utter_place`` for one place (a location card).
 
     Args:
         name: place name.
         address: street address.
         phone: phone number (a public office number, shown in full).
         hours: opening hours.
-        lng: longitude.
+        lng: longitude (GCJ-02).
         lat: latitude.
 
     Returns:
-        The text block.
+        ``{"place_name", "place_address", "place_phone", "place_hours", "place_lat",
+        "place_lng", "place_map_url"}`` (empty strings for unknown values).
 
     """
-    lines = [f"【{name}】", f"地址：{address}" + (f"；电话：{phone}" if phone else "")]
-    if hours:
-        lines.append(f"时间：{hours}")
-    link = map_link(name, lng, lat)
-    if link:
-        lines.append(f"导航：{link}")
-    return "\n".join(lines)
+    return {
+        "place_name": name,
+        "place_address": address,
+        "place_phone": phone or "",
+        "place_hours": hours or "",
+        "place_lat": "" if lat is None else f"{lat:.6f}",
+        "place_lng": "" if lng is None else f"{lng:.6f}",
+        "place_map_url": map_link(name, lng, lat) or "",
+    }
 
 
 def _payload(intent: str, **entities: str) -> str:
@@ -124,7 +134,8 @@ def window_reply(session: Session, county: str | None) -> dict[str, Any]:
         county: canonical county name, or None.
 
     Returns:
-        ``{"text": ..., "buttons": [...], "county": canonical name or None}``.
+        ``{"text", "buttons", "county"}`` plus, for an answer, ``"intro"`` and ``"places"``
+        (``utter_place`` variables), or ``"prompt": True`` for a question.
 
     """
     counties = [c.name for c in directory.list_counties(session)]
@@ -135,6 +146,7 @@ def window_reply(session: Session, county: str | None) -> dict[str, Any]:
             "text": "请问您要查哪个区县的户籍窗口？",
             "buttons": _county_buttons("find_window", counties),
             "county": None,
+            "prompt": True,
         }
     windows = directory.list_windows(session, county=county)
     if not windows:
@@ -143,17 +155,14 @@ def window_reply(session: Session, county: str | None) -> dict[str, Any]:
             "buttons": [],
             "county": county,
         }
-    blocks = [
-        describe_place(w.name, w.address, w.phone, w.hours, w.lng, w.lat)
-        for w in windows[:MAX_PLACES]
-    ]
-    more = (
-        f"\n（共{len(windows)}个窗口，以上为前{MAX_PLACES}个）" if len(windows) > MAX_PLACES else ""
-    )
-    text = f"{county}的户籍窗口：\n" + "\n".join(blocks) + more
-    text += "\n办理前可先预约，到窗口免排队。"
+    more = f"（共{len(windows)}个，先列出{MAX_PLACES}个）" if len(windows) > MAX_PLACES else ""
     return {
-        "text": text,
+        "intro": f"{county}的户籍窗口{more}：",
+        "places": [
+            place_card(w.name, w.address, w.phone, w.hours, w.lng, w.lat)
+            for w in windows[:MAX_PLACES]
+        ],
+        "text": "办理前可先预约，到窗口免排队。",
         "buttons": [
             {"title": "预约办理", "payload": _payload("book_appointment", county=county)},
             {
@@ -180,7 +189,7 @@ def service_point_reply(
         county: canonical county name, or None.
 
     Returns:
-        ``{"text": ..., "buttons": [...], "county": canonical name or None}``.
+        The same shape as :func:`window_reply`.
 
     """
     if point_type == "window":
@@ -195,6 +204,7 @@ def service_point_reply(
                 if code != "window"
             ],
             "county": county,
+            "prompt": True,
         }
     assert point_type is not None
     label = labels[point_type]
@@ -211,12 +221,13 @@ def service_point_reply(
         return {
             "text": (
                 f"全市共有{len(everywhere)}个{label}（市区{in_urban}个），可自助办理身份证"
-                "申领、补领、换领的受理和缴费，全天开放。请问您要查哪个区县的？"
+                "换领、补领的受理和缴费，全天开放。请问您要查哪个区县的？"
             ),
             "buttons": _county_buttons(
                 "find_service_point", with_points, point_type="self_service"
             ),
             "county": None,
+            "prompt": True,
         }
     points = [p for p in everywhere if p.county == county] if county else []
     intro = f"{county}的{label}：" if points else ""
@@ -226,16 +237,21 @@ def service_point_reply(
         intro = f"{county}暂无{label}，全市的{label}：" if county else f"全市的{label}："
         if len(everywhere) > MAX_PLACES:
             buttons = _county_buttons("find_service_point", with_points, point_type=point_type)
-    blocks = [
-        describe_place(p.name, p.address, p.phone, p.hours, p.lng, p.lat)
-        for p in points[:MAX_PLACES]
-    ]
-    text = intro + "\n" + "\n".join(blocks)
     if len(points) > MAX_PLACES:
-        text += f"\n（共{len(points)}个，以上为前{MAX_PLACES}个）"
-    if point_type in _NOT_POLICE:
-        text += "\n以上机构不属于公安机关，具体业务请直接电话咨询。"
-    return {"text": text, "buttons": buttons, "county": county if points else None}
+        intro = intro.rstrip("：") + f"（共{len(points)}个，先列出{MAX_PLACES}个）："
+    closing = {
+        "self_service": "可自助办理身份证换领、补领的受理和缴费，全天开放。",
+    }.get(point_type, "以上机构不属于公安机关，具体业务请直接电话咨询。")
+    return {
+        "intro": intro,
+        "places": [
+            place_card(p.name, p.address, p.phone, p.hours, p.lng, p.lat)
+            for p in points[:MAX_PLACES]
+        ],
+        "text": closing,
+        "buttons": buttons,
+        "county": county if points else None,
+    }
 
 
 async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> List[EventType]:
@@ -245,12 +261,20 @@ async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> 
         logger.warning("lookup: database unavailable")
         dispatcher.utter_message(response=BUSY_RESPONSE)
         return []
-    dispatcher.utter_message(text=reply["text"], buttons=reply["buttons"])
+    if reply.get("prompt"):
+        dispatcher.utter_message(text=reply["text"], buttons=reply["buttons"], **PROMPT_MARK)
+    else:
+        # Heading and cards are parts of one answer; the closing line carries the 👍/👎.
+        if reply.get("intro"):
+            dispatcher.utter_message(text=reply["intro"], **PART_MARK)
+        for place in reply.get("places", []):
+            dispatcher.utter_message(response="utter_place", **place, **PART_MARK)
+        dispatcher.utter_message(text=reply["text"], buttons=reply["buttons"])
     return [SlotSet("county", reply["county"])] if reply.get("county") else []
 
 
 class ActionFindWindow(Action):
-    """Registration windows of a county: address, phone, hours and a navigation link."""
+    """Registration windows of a county as location cards (address, phone, hours, map)."""
 
     def name(self) -> str:
         """Return the action name."""

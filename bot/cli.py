@@ -6,7 +6,8 @@ Commands:
               channels) and the review console; Ctrl-C stops them all.
     actions   start only the action server.
     server    start only the Rasa server.
-    shell     ``rasa shell`` against the running action server (chat in the terminal).
+    shell     ``rasa shell`` beside ``run``: own port, the running action server and databases
+              (chat in the terminal; :mod:`bot.shell`).
     train     train a model into ``models/``.
     prepare   migrate + seed the database, train if needed (no servers).
 
@@ -190,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return subprocess.call(actions_cmd(), cwd=PROJECT_ROOT)
     if args.command == "server":
         return subprocess.call(server_cmd(), cwd=PROJECT_ROOT)
-    # shell: a terminal conversation; the action server must be running (make run).
+    # shell: a terminal conversation beside `make run` (its own port, the same action server
+    # and databases; see bot/shell.py).
     model = train()
-    return subprocess.call(
-        _rasa() + ["shell", "--model", str(model), "--endpoints", "endpoints.yml"],
-        cwd=PROJECT_ROOT,
-    )
+    return subprocess.call([_python(), "-m", "bot.shell", "--model", str(model)], cwd=PROJECT_ROOT)

@@ -7,7 +7,9 @@
 #  4. rasa test core: the end-to-end test stories (dialogue predictions)
 #  5. pytest -m needs_model, against one real bot (rasa run + action server, started once):
 #     held-out NLU evaluation (fails below 0.92 intent accuracy), the story texts' answers,
-#     a real `rasa shell` in a pseudo-terminal, browser tests of the chat page and console
+#     `make shell` in a pseudo-terminal beside the bot, browser tests of the chat page and
+#     console, the mini-program page (miniprogram-simulate) and the stock rasa-webchat widget
+#  (The JavaScript test tools are installed by the tests with `npm ci` in tests/web/js.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

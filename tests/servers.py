@@ -128,6 +128,8 @@ class ChatServer:
         secret: the web-chat token secret.
         servers: the processes, main server last.
         api_token: the Rasa HTTP API token (None for the stub's fixed token).
+        widget_origin: the one web origin allowed to use the socket.io channel (a page the
+            widget tests serve there embeds the stock rasa-webchat widget).
     """
 
     base_url: str
@@ -135,6 +137,7 @@ class ChatServer:
     secret: str
     servers: list[ServerProcess]
     api_token: str
+    widget_origin: str = ""
 
     @property
     def chat_url(self) -> str:
@@ -194,6 +197,7 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     secret = secrets.token_urlsafe(32)
     api_token = secrets.token_urlsafe(24)
     rasa_port, actions_port = free_port(), free_port()
+    widget_origin = f"http://localhost:{free_port()}"
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -203,6 +207,7 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
         REDIS_HOST="127.0.0.1",
         REDIS_PORT="6379",
         WEBCHAT_SECRET=secret,
+        SOCKETIO_CORS_ORIGINS=widget_origin,
         RASA_AUTH_TOKEN=api_token,
         ACTION_SERVER_TOKEN=secrets.token_urlsafe(24),
         PYTHONPATH=str(ROOT),
@@ -254,6 +259,7 @@ def rasa_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
         secret=secret,
         servers=[actions, server],
         api_token=api_token,
+        widget_origin=widget_origin,
     )
     chat.ensure_running()
     yield chat

@@ -14,10 +14,11 @@ Rasa mounts it at ``/webhooks/webchat/``:
 ``GET  /``                  the chat page (``bot/web/index.html``)
 ``GET  /static/<file>``     the page's assets (``bot/web/static/``)
 ``GET  /health``            ``{"status": "ok", "ready": true}``
+``GET  /config``            the page's wording: sample-data notice, 👎 reasons
 ``POST /session``           issue a new conversation id and its signed token
 ``POST /message``           send one user message, get the bot's messages back
 ``GET  /history``           the conversation's visible history (personal numbers masked)
-``POST /feedback``          👍/👎 on one bot message
+``POST /feedback``          👍/👎 on one rateable bot message (a 👎 with a reason)
 ``POST /restart``           abandon the conversation and start a fresh one
 ==========================  =====================================================
 
@@ -53,6 +54,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.cards import location_card
 from bot.channels.guard import (
     InputError,
     check_payload,
@@ -60,6 +62,14 @@ from bot.channels.guard import (
     clean_text,
     offered_payloads,
     parse_json_object,
+)
+from bot.channels.rating import (
+    FeedbackOptions,
+    InvalidFeedback,
+    answer_text,
+    load_feedback_options,
+    rateable_message_ids,
+    validate_feedback,
 )
 from bot.numbers import mask_data, mask_text
 from bot.secret_files import secret_value
@@ -341,7 +351,12 @@ def render_bot_message(raw: dict[str, Any]) -> dict[str, Any] | None:
     if attachment:
         out["attachment"] = attachment
     custom = raw.get("custom")
-    if custom:
+    card = location_card(custom)
+    if card is not None:
+        # A place is shown as a card; its text is only for text-only clients.
+        out.pop("text", None)
+        out["custom"] = card
+    elif custom:
         out["custom"] = custom
     return out or None
 
@@ -465,7 +480,9 @@ def visible_history(events: Iterable[Event], limit: int = HISTORY_LIMIT) -> list
 
     """
     event_list = list(events)
-    bot_ids = {id(bot): mid for mid, bot, _ in bot_events_with_ids(event_list)}
+    with_ids = bot_events_with_ids(event_list)
+    bot_ids = {id(bot): mid for mid, bot, _ in with_ids}
+    rateable = rateable_message_ids(with_ids, event_list)
     history: list[dict[str, Any]] = []
     for event in event_list:
         if isinstance(event, UserUttered):
@@ -480,8 +497,15 @@ def visible_history(events: Iterable[Event], limit: int = HISTORY_LIMIT) -> list
                 rendered["text"] = mask_text(rendered["text"])
             if "custom" in rendered:
                 rendered["custom"] = mask_data(rendered["custom"])
+            message_id = bot_ids[id(event)]
             history.append(
-                {"role": "bot", "id": bot_ids[id(event)], **rendered, "timestamp": event.timestamp}
+                {
+                    "role": "bot",
+                    "id": message_id,
+                    **rendered,
+                    "rateable": message_id in rateable,
+                    "timestamp": event.timestamp,
+                }
             )
     return history[-limit:]
 
@@ -501,8 +525,10 @@ class FeedbackStore(Protocol):
         bot_text: str,
         user_text: str,
         rating: str,
+        reason: str | None = None,
+        comment: str | None = None,
     ) -> None:
-        """Store (or replace) the rating of one bot message."""
+        """Store (or replace) the rating of one bot message (with a 👎's reason)."""
 
     def ratings(self, conversation_id: str) -> dict[str, str]:
         """Return ``{bot_message_id: rating}`` for a conversation."""
@@ -519,8 +545,10 @@ class DatabaseFeedbackStore:
         bot_text: str,
         user_text: str,
         rating: str,
+        reason: str | None = None,
+        comment: str | None = None,
     ) -> None:
-        """Store (or replace) the rating of one bot message."""
+        """Store (or replace) the rating of one bot message (with a 👎's reason)."""
         from bot.db.queries import feedback
         from bot.db.session import session_scope
 
@@ -532,6 +560,8 @@ class DatabaseFeedbackStore:
                 bot_text=bot_text,
                 user_text=user_text,
                 rating=rating,
+                reason=reason,
+                comment=comment,
             )
 
     def ratings(self, conversation_id: str) -> dict[str, str]:
@@ -679,6 +709,7 @@ class WebChatInput(InputChannel):
         self.revocation_store: RevocationStore = revocation_store or DatabaseRevocationStore()
         self._revoked: set[str] = set()
         self._fallback_text = FALLBACK_TEXT
+        self.feedback_options: FeedbackOptions = load_feedback_options()
         self._background: set[asyncio.Future] = set()
 
     @classmethod
@@ -788,6 +819,21 @@ class WebChatInput(InputChannel):
             messages = [{"id": None, "text": self._fallback_text, "fallback": True}]
         return messages
 
+    async def _mark_rateable(
+        self, request: Request, conversation_id: str, messages: list[dict[str, Any]]
+    ) -> None:
+        """Add ``rateable`` to each message of a turn (see :mod:`bot.channels.rating`)."""
+        rateable: set[str] = set()
+        if any(m.get("id") for m in messages):
+            try:
+                tracker = await self._agent(request).tracker_store.retrieve(conversation_id)
+                events = list(tracker.events) if tracker is not None else []
+                rateable = rateable_message_ids(bot_events_with_ids(events), events)
+            except Exception:
+                logger.exception("webchat: could not decide which messages are rateable")
+        for message in messages:
+            message["rateable"] = message.get("id") in rateable
+
     def _finish_background(self, task: asyncio.Future) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -833,6 +879,13 @@ class WebChatInput(InputChannel):
             ready = bool(agent is not None and agent.is_ready())
             return _json({"status": "ok", "ready": ready})
 
+        @bp.route("/config", methods=["GET"])
+        @_never_500("config")
+        async def config(request: Request) -> HTTPResponse:
+            body = self.feedback_options.to_json()
+            body["max_message_chars"] = settings.max_message_chars
+            return _json(body)
+
         @bp.route("/session", methods=["POST"])
         @_never_500("session")
         async def session(request: Request) -> HTTPResponse:
@@ -868,6 +921,7 @@ class WebChatInput(InputChannel):
                     return _json({"conversation_id": conversation_id, "messages": notice})
             client = client_key(settings.secret, request)
             messages = await self._run_turn(on_new_message, conversation_id, incoming, client)
+            await self._mark_rateable(request, conversation_id, messages)
             return _json({"conversation_id": conversation_id, "messages": messages})
 
         @bp.route("/history", methods=["GET"])
@@ -892,34 +946,43 @@ class WebChatInput(InputChannel):
         async def feedback(request: Request) -> HTTPResponse:
             conversation_id = await self._conversation_id(request)
             data = parse_json_body(request.headers.get("content-type"), request.body)
-            message_id = data.get("message_id")
-            rating = data.get("rating")
-            if rating not in ("up", "down"):
-                raise ApiError(400, "invalid_rating", "评价只能是 up（有用）或 down（没用）。")
-            if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS:
-                raise ApiError(400, "invalid_message_id", "缺少要评价的消息编号（message_id）。")
+            try:
+                rated = validate_feedback(data, self.feedback_options, MAX_MESSAGE_ID_CHARS)
+            except InvalidFeedback as err:
+                raise ApiError(400, err.code, err.message) from None
             events = await self._full_events(request, conversation_id)
-            matches = [(b, u) for mid, b, u in bot_events_with_ids(events) if mid == message_id]
-            found = matches[0] if matches else None
-            if found is None:
+            with_ids = bot_events_with_ids(events)
+            matches = [(b, u) for mid, b, u in with_ids if mid == rated.message_id]
+            if not matches:
                 raise ApiError(404, "unknown_message", "找不到这条消息，无法评价。")
-            bot_event, user_event = found
-            bot_text = (render_bot_message(bot_event.message()) or {}).get("text", "")
+            if rated.message_id not in rateable_message_ids(with_ids, events):
+                raise ApiError(400, "not_rateable", "这条消息是提问或提示，不需要评价。")
+            bot_event, user_event = matches[0]
+            bot_text = answer_text(events, bot_event)
             user_text = _user_review_text(user_event) if user_event is not None else ""
             try:
                 await asyncio.to_thread(
                     self.feedback_store.save,
                     conversation_id=conversation_id,
-                    bot_message_id=message_id,
+                    bot_message_id=rated.message_id,
                     bot_text=mask_text(bot_text),
                     user_text=mask_text(user_text),
-                    rating=rating,
+                    rating=rated.rating,
+                    reason=rated.reason,
+                    comment=mask_text(rated.comment) if rated.comment else None,
                 )
             except Exception:
                 logger.exception("webchat: could not store feedback")
                 raise ApiError(
                     503, "feedback_unavailable", "评价暂时无法保存，请稍后再试。"
                 ) from None
-            return _json({"ok": True, "message_id": message_id, "rating": rating})
+            return _json(
+                {
+                    "ok": True,
+                    "message_id": rated.message_id,
+                    "rating": rated.rating,
+                    "reason": rated.reason,
+                }
+            )
 
         return bp

@@ -393,4 +393,7 @@ class Feedback(Base):  # type: ignore[misc]
     bot_text = Column(Text, nullable=False)
     user_text = Column(Text, nullable=False, default="")
     rating = Column(String(4), nullable=False)
+    #: 👎 only: a reason code (``data/knowledge/feedback_reasons.yml``) and the citizen's words.
+    reason = Column(String(20))
+    comment = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -34,37 +34,48 @@ async def run(action: Any, t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]
     return slot_events(events), dispatcher.messages
 
 
-async def test_windows_of_a_county_with_address_phone_hours_and_map(db: str) -> None:
-    slots, (message,) = await run(lk.ActionFindWindow(), tracker(fixture="lookups_window_guan"))
-    text = message["text"]
-    assert text.startswith("固安县的户籍窗口")
-    assert text.count("【") == 2  # both sample windows of 固安县
-    assert "地址：" in text and "电话：0316-" in text and "时间：" in text
-    links = AMAP.findall(text)
-    assert len(links) == 2
-    lng, lat, name = links[0]
-    assert 115 < float(lng) < 118 and 38 < float(lat) < 41  # Langfang
-    assert "固安" in unquote(name) and "示例" not in unquote(name)
-    assert len(text.splitlines()) <= 12
+def answer(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """Split a lookup answer: (heading, place cards, closing message with the buttons)."""
+    *parts, closing = messages
+    heading, *cards = parts
+    assert heading["kind"] == "part" and all(c["kind"] == "part" for c in cards)
+    assert all(c["response"] == "utter_place" for c in cards)
+    assert "kind" not in closing  # the closing line is the rateable end of the answer
+    return heading["text"], cards, closing
+
+
+async def test_windows_of_a_county_as_location_cards_with_map(db: str) -> None:
+    slots, messages = await run(lk.ActionFindWindow(), tracker(fixture="lookups_window_guan"))
+    heading, cards, closing = answer(messages)
+    assert heading.startswith("固安县的户籍窗口")
+    assert len(cards) == 2  # both sample windows of 固安县
+    for card in cards:
+        assert "固安" in card["place_name"] and card["place_address"]
+        assert card["place_phone"].startswith("0316-") and card["place_hours"]
+        assert 38 < float(card["place_lat"]) < 41 and 115 < float(card["place_lng"]) < 118
+        lng, lat, name = AMAP.fullmatch(card["place_map_url"]).groups()  # type: ignore[union-attr]
+        assert (lng, lat) == (card["place_lng"], card["place_lat"])
+        assert "固安" in unquote(name) and "示例" not in unquote(name)
+    assert "预约" in closing["text"]
     assert slots == {"county": "固安县"}
     payloads = [
         json.loads(b["payload"].split("/book_appointment", 1)[1] or "{}")
-        for b in message["buttons"]
+        for b in closing["buttons"]
         if b["payload"].startswith("/book_appointment")
     ]
     assert payloads == [{"county": "固安县"}]
 
 
 async def test_window_county_from_alias_text_or_conversation_slot(db: str) -> None:
-    _, (message,) = await run(
+    _, messages = await run(
         lk.ActionFindWindow(), tracker(text="燕郊派出所户籍窗口电话多少", intent="find_window")
     )
-    assert message["text"].startswith("三河市的户籍窗口")
-    _, (message,) = await run(
+    assert answer(messages)[0].startswith("三河市的户籍窗口")
+    _, messages = await run(
         lk.ActionFindWindow(),
         tracker(text="户籍窗口在哪", intent="find_window", slots={"county": "大城县"}),
     )
-    assert message["text"].startswith("大城县的户籍窗口")
+    assert answer(messages)[0].startswith("大城县的户籍窗口")
 
 
 async def test_window_without_county_asks_with_twelve_county_buttons(db: str) -> None:
@@ -72,19 +83,20 @@ async def test_window_without_county_asks_with_twelve_county_buttons(db: str) ->
         lk.ActionFindWindow(), tracker(text="户籍窗口在哪", intent="find_window")
     )
     assert "哪个区县" in message["text"] and slots == {}
+    assert message["kind"] == "prompt"  # a question: no 👍/👎 under it
     assert len(message["buttons"]) == 12
     first = message["buttons"][0]["payload"]
     assert first.startswith("/find_window{") and json.loads(first[len("/find_window") :]) == {
         "county": "广阳区"
     }
     # the button payload answers the question
-    _, (answer,) = await run(
+    _, messages = await run(
         lk.ActionFindWindow(),
         tracker(
             text=first, intent="find_window", entities=[{"entity": "county", "value": "广阳区"}]
         ),
     )
-    assert answer["text"].startswith("广阳区的户籍窗口")
+    assert answer(messages)[0].startswith("广阳区的户籍窗口")
 
 
 async def test_self_service_points_ask_for_county_then_list(db: str) -> None:
@@ -97,30 +109,33 @@ async def test_self_service_points_ask_for_county_then_list(db: str) -> None:
         ),
     )
     assert "全市共有20个" in message["text"] and "市区10个" in message["text"]
+    assert "换领、补领" in message["text"] and "申领" not in message["text"]
+    assert message["kind"] == "prompt"
     assert len(message["buttons"]) == 12
     payload = message["buttons"][0]["payload"]
     assert json.loads(payload[len("/find_service_point") :]) == {
         "county": "广阳区",
         "point_type": "self_service",
     }
-    _, (answer,) = await run(
+    _, messages = await run(
         lk.ActionFindServicePoint(), tracker(text=payload, intent="find_service_point")
     )
-    assert answer["text"].startswith("广阳区的24小时身份证自助受理点")
-    assert answer["text"].count("【") == lk.MAX_PLACES and "共4个" in answer["text"]
+    heading, cards, _ = answer(messages)
+    assert heading.startswith("广阳区的24小时身份证自助受理点") and "共4个" in heading
+    assert len(cards) == lk.MAX_PLACES
 
 
 async def test_notary_lists_all_when_county_unknown_and_says_not_police(db: str) -> None:
-    _, (message,) = await run(lk.ActionFindServicePoint(), tracker(fixture="lookups_notary"))
-    text = message["text"]
-    assert text.startswith("全市的公证处")
-    assert text.count("【") == 3 and "共5个" in text
-    assert "不属于公安机关" in text
-    assert message["buttons"]  # more than shown: pick a county
+    _, messages = await run(lk.ActionFindServicePoint(), tracker(fixture="lookups_notary"))
+    heading, cards, closing = answer(messages)
+    assert heading.startswith("全市的公证处") and "共5个" in heading
+    assert len(cards) == 3
+    assert "不属于公安机关" in closing["text"]
+    assert closing["buttons"]  # more than shown: pick a county
 
 
 async def test_county_without_such_office_falls_back_to_the_city(db: str) -> None:
-    _, (message,) = await run(
+    _, messages = await run(
         lk.ActionFindServicePoint(),
         tracker(
             text="大城县有翻译公司吗",
@@ -128,14 +143,14 @@ async def test_county_without_such_office_falls_back_to_the_city(db: str) -> Non
             entities=[{"entity": "county", "value": "大城县"}],
         ),
     )
-    assert message["text"].startswith("大城县暂无翻译机构，全市的翻译机构")
+    assert answer(messages)[0].startswith("大城县暂无翻译机构，全市的翻译机构")
 
 
 async def test_point_type_unknown_asks_with_buttons(db: str) -> None:
     _, (message,) = await run(
         lk.ActionFindServicePoint(), tracker(text="便民服务点", intent="find_service_point")
     )
-    assert "哪类" in message["text"]
+    assert "哪类" in message["text"] and message["kind"] == "prompt"
     assert {
         json.loads(b["payload"][len("/find_service_point") :])["point_type"]
         for b in message["buttons"]

@@ -23,6 +23,7 @@ from tests.web.helpers import ChatClient
 pytestmark = pytest.mark.needs_model
 
 NONSENSE = ["阿巴阿巴阿巴", "量子纠缠的原理是什么", "asdfghjkl qwerty"]
+RATED_QUESTION = "身份证丢了怎么补办"
 
 
 def _settings(bot: ChatServer, project: Path) -> ConsoleSettings:
@@ -47,7 +48,8 @@ def test_real_fallbacks_and_thumbs_down_reach_the_console(
     for text in NONSENSE:
         chat.say(text)
     chat.say(f"我的身份证号{FULL_ID}掉了咋整")
-    answers: list[dict[str, Any]] = [m for m in chat.say("户口迁入需要什么材料") if m.get("id")]
+    # Only answers can be rated: a policy answer (a form's question could not be).
+    answers: list[dict[str, Any]] = [m for m in chat.say(RATED_QUESTION) if m.get("rateable")]
     assert answers, "the bot gave no rateable answer"
     assert chat.rate(answers[-1]["id"], "down").status_code == 200
 
@@ -65,12 +67,12 @@ def test_real_fallbacks_and_thumbs_down_reach_the_console(
         found = [t for t in NONSENSE if t in page]
         assert found, "none of the nonsense messages reached the inbox"
         assert "r-fallback" in page or "r-out_of_scope" in page
-        assert "户口迁入需要什么材料" in page and "r-thumbs_down" in page
+        assert RATED_QUESTION in page and "r-thumbs_down" in page
         assert FULL_ID not in page
         if "我的身份证号" in page:
             assert MASKED_ID in page
         conv = client.get(f"/conversations/{chat.conversation_id}").text
-        assert "户口迁入需要什么材料" in conv and FULL_ID not in conv
+        assert RATED_QUESTION in conv and FULL_ID not in conv
         groups = client.get("/inbox?status=").text
         assert re.search(r"/groups/[0-9a-f]{16}", groups)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

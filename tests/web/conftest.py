@@ -6,12 +6,18 @@
 - ``rasa_bot`` / ``bot`` (the real bot with a trained model) come from ``tests/servers.py``.
 - ``browser`` / ``page``: Debian's ``/usr/bin/chromium`` driven by Playwright (no browser
   download), a 375 px wide mobile viewport, Chinese locale.
+- ``js_modules``: the JavaScript test tools of ``tests/web/js/`` (WeChat's miniprogram-simulate,
+  the stock rasa-webchat widget), installed with ``npm ci`` from the committed lock file when
+  the lock changed. Without node/npm the tests are skipped, or fail under ``CI``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +34,7 @@ from tests.servers import (  # noqa: F401  (re-exported for the test modules)
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+JS_DIR = ROOT / "tests" / "web" / "js"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,10 +61,12 @@ def stub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
     database_url = migrated_sqlite(tmp, "stub.db")
     secret = secrets.token_urlsafe(32)
     port = free_port()
+    widget_origin = f"http://localhost:{free_port()}"
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
         WEBCHAT_SECRET=secret,
+        SOCKETIO_CORS_ORIGINS=widget_origin,
         PYTHONPATH=str(ROOT),
     )
     server = ServerProcess(
@@ -74,6 +83,7 @@ def stub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
         secret=secret,
         servers=[server],
         api_token="stub-api-token",
+        widget_origin=widget_origin,
     )
     chat.ensure_running()
     yield chat
@@ -134,3 +144,47 @@ def page(context: Any) -> Iterator[Any]:
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# JavaScript tools
+
+
+@pytest.fixture(scope="session")
+def js_modules() -> Path:
+    """``tests/web/js/node_modules``, installed with ``npm ci`` when the lock file changed."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        message = "node and npm are needed for the mini-program and widget tests"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    modules = JS_DIR / "node_modules"
+    lock = hashlib.sha256((JS_DIR / "package-lock.json").read_bytes()).hexdigest()
+    stamp = modules / ".installed-lock"
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != lock:
+        subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=JS_DIR,
+            check=True,
+            timeout=900,
+        )
+        stamp.write_text(lock, encoding="utf-8")
+    return modules
+
+
+def run_node_tests(test_file: str, env: dict[str, str], timeout: float = 600) -> str:
+    """Run one ``node --test`` file of ``tests/web/js``; fail with its report if a test fails."""
+    node = shutil.which("node")
+    assert node is not None
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", test_file],
+        cwd=JS_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    report = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"{test_file} failed:\n{report[-8000:]}", pytrace=False)
+    return report

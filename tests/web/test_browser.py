@@ -163,28 +163,69 @@ def test_links_clickable_and_html_never_interpreted(page: Page, stub: ChatServer
     assert dialogs == []
 
 
-def test_thumbs_down_is_stored(page: Page, stub: ChatServer, artifacts_dir: Path) -> None:
+def test_thumbs_down_asks_what_was_wrong_and_stores_it(
+    page: Page, stub: ChatServer, artifacts_dir: Path
+) -> None:
     open_chat(page, stub)
     ask(page, "身份证丢了怎么补办？我的电话13812345678")
     row = page.locator(".row.bot[data-message-id]").nth(0)
     message_id = row.get_attribute("data-message-id")
     row.locator(".fb.down").click()
     expect(row.locator(".fb.down")).to_have_attribute("aria-pressed", "true")
+    reasons = row.get_by_test_id("feedback-reasons")
+    expect(reasons).to_contain_text("这条回答哪里不满意？")
+    expect(reasons.locator(".fb-chip")).to_have_text(
+        ["答非所问", "信息有误", "看不明白", "没解决问题", "其他"]
+    )
+    expect(reasons.locator(".fb-submit")).to_be_disabled()
+    reasons.locator(".fb-chip", has_text="信息有误").click()
+    reasons.locator(".fb-comment").fill("邮寄费好像不对，回电13900001111")
+    shot(page, artifacts_dir, "stub_03_feedback_reason")
+    reasons.locator(".fb-submit").click()
     expect(row.locator(".fb-note")).to_contain_text("感谢反馈")
-    shot(page, artifacts_dir, "stub_03_feedback")
+    expect(row.get_by_test_id("feedback-reasons")).to_have_count(0)
     token = page.evaluate(f"localStorage.getItem('{TOKEN_KEY}')")
     conversation_id = token.split(".")[1]
     rows = [r for r in stored_feedback(stub.database_url) if r.conversation_id == conversation_id]
-    assert [(r.bot_message_id, r.rating) for r in rows] == [(message_id, "down")]
+    assert [(r.bot_message_id, r.rating, r.reason) for r in rows] == [
+        (message_id, "down", "wrong_info")
+    ]
+    assert rows[0].comment == "邮寄费好像不对，回电139****1111"
     assert "138****5678" in rows[0].user_text and "13812345678" not in rows[0].user_text
+
+
+def test_thumbs_only_under_answers_and_places_as_cards(
+    page: Page, stub: ChatServer, artifacts_dir: Path
+) -> None:
+    open_chat(page, stub)
+    expect(page.get_by_test_id("sample-notice")).to_contain_text("示例数据")
+    expect(page.get_by_test_id("welcome").locator(".fb")).to_have_count(0)
+    click_reply(page, "新生儿重名")
+    question = page.locator(BOT_ROWS).last
+    expect(question).to_contain_text("请问宝宝的性别是")
+    expect(question.locator(".fb")).to_have_count(0)  # a question, not an answer
+    ask(page, "固安县户籍窗口在哪")
+    card = page.get_by_test_id("place").last
+    expect(card.locator(".card-title")).to_have_text("固安县户政服务大厅（示例）")
+    expect(card).to_contain_text("地址：固安县新源街99号")
+    expect(card.locator("a[href^='tel:']")).to_have_text("0316-0000000")
+    expect(card.locator(".card-map")).to_have_attribute(
+        "href", "https://uri.amap.com/marker?position=116.299000,39.438000&name=x"
+    )
+    rows = page.locator(BOT_ROWS)
+    count = rows.count()
+    # heading, card: parts of the answer; the closing line carries 👍/👎 (and the buttons)
+    assert [rows.nth(i).locator(".fb").count() for i in range(count - 3, count)] == [0, 0, 2]
+    expect(rows.last.locator(".qr")).to_have_text(["预约办理"])
+    shot(page, artifacts_dir, "stub_05_place_card")
 
 
 def test_reload_keeps_the_conversation(page: Page, stub: ChatServer, artifacts_dir: Path) -> None:
     open_chat(page, stub)
     ask(page, "我想问户口迁入，电话13812345678")
-    click_reply(page, "新生儿重名")
     page.locator(".row.bot[data-message-id] .fb.down").last.click()
     expect(page.locator(".fb.down[aria-pressed=true]")).to_have_count(1)
+    click_reply(page, "新生儿重名")
     token = page.evaluate(f"localStorage.getItem('{TOKEN_KEY}')")
     page.reload()
     expect(page.locator(".divider")).to_have_text("以下是您之前的对话")

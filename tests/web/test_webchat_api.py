@@ -8,6 +8,7 @@ agent; no model needed). The ``needs_model`` group runs the same contract agains
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -69,6 +70,39 @@ def test_message_gets_the_bot_answer_with_ids(stub: ChatServer) -> None:
     assert "\n" in messages[0]["text"], "line breaks inside one answer are kept"
     assert "https://example.gov.cn/id-card" in messages[1]["text"]
     assert all(m["id"] for m in messages) and messages[0]["id"] != messages[1]["id"]
+    assert [m["rateable"] for m in messages] == [True, True], "answers can be rated"
+
+
+def test_a_place_comes_as_a_location_card_and_only_the_answer_end_is_rateable(
+    stub: ChatServer,
+) -> None:
+    chat = ChatClient(stub.base_url).start()
+    heading, card, closing = chat.say("固安县户籍窗口在哪")
+    assert heading["text"] == "固安县的户籍窗口：" and heading["rateable"] is False
+    assert "text" not in card, "the card replaces the text (which is for text-only clients)"
+    assert card["custom"] == {
+        "type": "location",
+        "name": "固安县户政服务大厅（示例）",
+        "address": "固安县新源街99号",
+        "phone": "0316-0000000",
+        "hours": "周一至周五 9:00-17:00",
+        "lat": 39.438,
+        "lng": 116.299,
+        "map_url": "https://uri.amap.com/marker?position=116.299000,39.438000&name=x",
+    }
+    assert card["rateable"] is False
+    assert closing["rateable"] is True and closing["buttons"][0]["title"] == "预约办理"
+    history = [h for h in chat.history().json()["messages"] if h["role"] == "bot"]
+    assert [h["rateable"] for h in history] == [False, False, True]
+    assert history[1]["custom"] == card["custom"]
+    # The 👎 under the closing line stores the whole answer for the officers.
+    assert chat.rate(closing["id"], "down").status_code == 200
+    (row,) = [
+        r for r in stored_feedback(stub.database_url) if r.conversation_id == chat.conversation_id
+    ]
+    assert row.bot_text.splitlines()[0] == "固安县的户籍窗口："
+    assert "新源街99号" in row.bot_text and row.bot_text.endswith("到窗口免排队。")
+    assert_clear_error(chat.rate(card["id"], "down"), 400, "not_rateable")
 
 
 def test_buttons_are_returned_and_button_titles_shown_in_history(stub: ChatServer) -> None:
@@ -78,11 +112,13 @@ def test_buttons_are_returned_and_button_titles_shown_in_history(stub: ChatServe
         {"title": "男孩", "payload": '/inform{"gender":"male"}'},
         {"title": "女孩", "payload": '/inform{"gender":"female"}'},
     ]
+    assert question["rateable"] is False, "a form's question is a prompt, not an answer"
     history = chat.history().json()["messages"]
     assert [h["role"] for h in history] == ["user", "bot"]
     assert history[0]["text"] == "新生儿重名", "the clicked title is shown, not the payload"
     assert history[1]["buttons"] == question["buttons"]
-    assert history[1]["id"] == question["id"]
+    assert history[1]["id"] == question["id"] and history[1]["rateable"] is False
+    assert_clear_error(chat.rate(question["id"], "down"), 400, "not_rateable")
 
 
 @pytest.mark.parametrize(
@@ -233,6 +269,7 @@ def test_feedback_is_stored_masked_and_shown_in_history(stub: ChatServer) -> Non
         "ok": True,
         "message_id": answer["id"],
         "rating": "down",
+        "reason": None,
     }
     rows = [
         r for r in stored_feedback(stub.database_url) if r.conversation_id == chat.conversation_id
@@ -253,12 +290,59 @@ def test_feedback_is_stored_masked_and_shown_in_history(stub: ChatServer) -> Non
 
 def test_feedback_on_a_button_answer_records_the_clicked_title(stub: ChatServer) -> None:
     chat = ChatClient(stub.base_url).start()
-    (question,) = chat.say("/check_name", title="新生儿重名")
-    assert chat.rate(question["id"], "down").status_code == 200
+    (answer,) = chat.say("/ask_move_in", title="户口迁入")
+    assert chat.rate(answer["id"], "down").status_code == 200
     (row,) = [
         r for r in stored_feedback(stub.database_url) if r.conversation_id == chat.conversation_id
     ]
-    assert row.user_text == "新生儿重名 [/check_name]"
+    assert row.user_text == "户口迁入 [/ask_move_in]"
+
+
+def test_config_gives_the_sample_notice_and_the_thumbs_down_reasons(stub: ChatServer) -> None:
+    resp = requests.get(f"{stub.chat_url}config", timeout=10)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["sample_notice"].startswith("示例数据")
+    feedback = body["feedback"]
+    assert CJK.search(feedback["question"]) and feedback["max_comment_chars"] == 200
+    assert [r["code"] for r in feedback["reasons"]] == [
+        "off_topic",
+        "wrong_info",
+        "unclear",
+        "not_solved",
+        "other",
+    ]
+    assert all(CJK.search(r["title"]) for r in feedback["reasons"])
+    assert body["max_message_chars"] == 500
+
+
+def test_thumbs_down_stores_the_reason_and_comment_masked(stub: ChatServer) -> None:
+    chat = ChatClient(stub.base_url).start()
+    (answer, _) = chat.say("身份证丢了怎么补")
+    assert chat.rate(answer["id"], "down").status_code == 200  # the 👎 itself, at once
+    resp = requests.post(
+        f"{chat.api}/feedback",
+        json={
+            "message_id": answer["id"],
+            "rating": "down",
+            "reason": "wrong_info",
+            "comment": "工本费不对\x00，请回电13812345678",
+        },
+        headers=chat.headers(),
+        timeout=10,
+    )
+    assert resp.status_code == 200 and resp.json()["reason"] == "wrong_info"
+    (row,) = [
+        r for r in stored_feedback(stub.database_url) if r.conversation_id == chat.conversation_id
+    ]
+    assert (row.rating, row.reason) == ("down", "wrong_info")
+    assert row.comment == "工本费不对，请回电138****5678"
+    # A 👍 afterwards replaces the 👎 and forgets its reason.
+    assert chat.rate(answer["id"], "up").status_code == 200
+    (row,) = [
+        r for r in stored_feedback(stub.database_url) if r.conversation_id == chat.conversation_id
+    ]
+    assert (row.rating, row.reason, row.comment) == ("up", None, None)
 
 
 @pytest.mark.parametrize(
@@ -268,10 +352,14 @@ def test_feedback_on_a_button_answer_records_the_clicked_title(stub: ChatServer)
         ({"rating": "down"}, 400, "invalid_message_id"),
         ({"message_id": "x" * 200, "rating": "down"}, 400, "invalid_message_id"),
         ({"message_id": "999", "rating": "down"}, 404, "unknown_message"),
+        ({"message_id": "x", "rating": "down", "reason": "rude"}, 400, "invalid_reason"),
+        ({"message_id": "x", "rating": "down", "reason": 5}, 400, "invalid_reason"),
+        ({"message_id": "x", "rating": "down", "comment": ["a"]}, 400, "invalid_comment"),
+        ({"message_id": "x", "rating": "down", "comment": "长" * 201}, 400, "comment_too_long"),
     ],
 )
 def test_bad_feedback_gets_clear_4xx(
-    stub: ChatServer, body: dict[str, str], status: int, code: str
+    stub: ChatServer, body: dict[str, Any], status: int, code: str
 ) -> None:
     chat = ChatClient(stub.base_url).start()
     chat.say("你好")

@@ -35,6 +35,8 @@ class FeedbackRow:
         user_text: the message it answered (masked).
         rating: ``up`` or ``down``.
         created_at: when it was (last) rated, naive UTC.
+        reason: 👎 only: the reason code the citizen chose (``off_topic`` …), or None.
+        comment: 👎 only: the citizen's own words (masked), or None.
 
     """
 
@@ -45,6 +47,8 @@ class FeedbackRow:
     user_text: str
     rating: str
     created_at: dt.datetime
+    reason: str | None = None
+    comment: str | None = None
 
 
 def _clip(text: str | None) -> str:
@@ -59,8 +63,12 @@ def save_feedback(
     bot_text: str,
     user_text: str,
     rating: str,
+    reason: str | None = None,
+    comment: str | None = None,
 ) -> Feedback:
     """Store the rating of one bot message, replacing an earlier rating of the same message.
+
+    A 👍 clears the reason and comment of an earlier 👎.
 
     Args:
         session: an open session (the caller commits).
@@ -69,6 +77,8 @@ def save_feedback(
         bot_text: the bot's answer.
         user_text: the user message it answered.
         rating: ``up`` or ``down``.
+        reason: 👎 only: a reason code (at most 20 characters), or None.
+        comment: 👎 only: the citizen's words (masked and clipped here), or None.
 
     Returns:
         The stored row.
@@ -100,6 +110,8 @@ def save_feedback(
             # A concurrent click stored the same message first: update that row instead.
             row = session.execute(stmt).scalar_one()
     row.rating = rating
+    row.reason = reason[:20] if rating == "down" and reason else None
+    row.comment = (_clip(comment) or None) if rating == "down" else None
     row.created_at = utcnow()
     session.flush()
     return row
@@ -157,6 +169,8 @@ def list_feedback(
             user_text=r.user_text,
             rating=r.rating,
             created_at=r.created_at,
+            reason=r.reason,
+            comment=r.comment,
         )
         for r in session.execute(stmt).scalars()
     ]

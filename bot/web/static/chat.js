@@ -5,8 +5,9 @@
  *   POST session  -> {conversation_id, token}      (token kept in localStorage)
  *   POST message  -> {messages: [{id, text, buttons, image, custom}]}
  *   GET  history  -> {messages: [{role, text, ...}]}
- *   POST feedback -> 👍/👎 on one bot message
+ *   POST feedback -> 👍/👎 on one rateable bot message (a 👎 may add a reason)
  *   POST restart  -> a fresh conversation
+ *   GET  config   -> sample-data notice and the 👎 reasons (wording from data/responses)
  * Contract: docs/webchat-api.md. All bot text is inserted as text nodes (never innerHTML).
  */
 (function () {
@@ -43,12 +44,19 @@
     feedbackThanks: '感谢您的评价！',
     feedbackDown: '感谢反馈，民警会根据您的评价改进回答。',
     feedbackFailed: '评价未能保存：',
-    restartFailed: '已清空对话；网络恢复后即可继续咨询。'
+    feedbackSubmit: '提交',
+    restartFailed: '已清空对话；网络恢复后即可继续咨询。',
+    address: '地址：',
+    phone: '电话：',
+    hours: '时间：',
+    map: '地图导航'
   };
+  var config = { feedback: null };
 
   // ------------------------------------------------------------------ elements & state
   var $ = function (id) { return document.getElementById(id); };
   var els = {
+    notice: $('notice'),
     messages: $('messages'), input: $('input'), send: $('send'), counter: $('counter'),
     composer: $('composer'), banner: $('banner'), bannerText: $('banner-text'),
     bannerRetry: $('banner-retry'), restart: $('restart-btn'), handoff: $('handoff-btn'),
@@ -242,10 +250,25 @@
   function renderCustom(bubble, custom) {
     if (!custom || typeof custom !== 'object') { return false; }
     if (custom.type === 'location' && custom.name) {
+      bubble.className += ' place';
+      bubble.setAttribute('data-testid', 'place');
       bubble.appendChild(el('div', 'card-title', custom.name));
-      if (custom.address) { bubble.appendChild(el('div', 'card-sub', custom.address)); }
-      if (custom.phone) { bubble.appendChild(el('div', 'card-sub', '电话：' + custom.phone)); }
-      if (custom.hours) { bubble.appendChild(el('div', 'card-sub', '时间：' + custom.hours)); }
+      if (custom.address) { bubble.appendChild(el('div', 'card-sub', TEXT.address + custom.address)); }
+      if (custom.phone) {
+        var phone = el('div', 'card-sub', TEXT.phone);
+        var tel = el('a', null, custom.phone);
+        tel.href = 'tel:' + custom.phone.replace(/[^0-9+]/g, '');
+        phone.appendChild(tel);
+        bubble.appendChild(phone);
+      }
+      if (custom.hours) { bubble.appendChild(el('div', 'card-sub', TEXT.hours + custom.hours)); }
+      if (typeof custom.map_url === 'string' && /^https:\/\//.test(custom.map_url)) {
+        var map = el('a', 'card-map', TEXT.map);
+        map.href = custom.map_url;
+        map.target = '_blank';
+        map.rel = 'noopener noreferrer';
+        bubble.appendChild(map);
+      }
       return true;
     }
     if (typeof custom.text === 'string' && custom.text) {
@@ -278,7 +301,7 @@
     if (message.buttons && message.buttons.length) {
       stack.appendChild(renderButtons(message.buttons));
     }
-    if (message.id) { stack.appendChild(renderFeedback(message.id, message.rating)); }
+    if (message.id && message.rateable) { stack.appendChild(renderFeedback(message.id, message.rating)); }
     if (!stack.childNodes.length) { return null; }
     row.appendChild(stack);
     if (message.id) { row.setAttribute('data-message-id', message.id); }
@@ -329,17 +352,93 @@
   function rate(messageId, rating, chosen, other, box) {
     if (chosen.getAttribute('aria-pressed') === 'true') { return; }
     chosen.disabled = true;
-    api('POST', 'feedback', { message_id: messageId, rating: rating }, true).then(function (res) {
-      if (res.status !== 200) { throw res; }
+    postFeedback({ message_id: messageId, rating: rating }).then(function () {
       chosen.setAttribute('aria-pressed', 'true');
       other.setAttribute('aria-pressed', 'false');
       var note = box.querySelector('.fb-note') || box.appendChild(el('span', 'fb-note'));
-      note.textContent = rating === 'down' ? TEXT.feedbackDown : TEXT.feedbackThanks;
+      note.textContent = rating === 'down' ? '' : TEXT.feedbackThanks;
+      var old = box.parentNode.querySelector('.fb-reasons');
+      if (old) { old.parentNode.removeChild(old); }
+      if (rating === 'down') {
+        if (config.feedback) {
+          box.parentNode.appendChild(renderReasons(messageId, note));
+        } else {
+          note.textContent = TEXT.feedbackDown;
+        }
+      }
     }).catch(function (err) {
       toast(TEXT.feedbackFailed + describe(err));
     }).then(function () {
       chosen.disabled = false;
     });
+  }
+
+  function postFeedback(body) {
+    return api('POST', 'feedback', body, true).then(function (res) {
+      if (res.status !== 200) { throw res; }
+      return res;
+    });
+  }
+
+  /** After a 👎: what was wrong (one choice) and optional words, sent with the rating. */
+  function renderReasons(messageId, note) {
+    var options = config.feedback;
+    var form = el('form', 'fb-reasons');
+    form.setAttribute('data-testid', 'feedback-reasons');
+    form.appendChild(el('div', 'fb-question', options.question));
+    var chips = el('div', 'fb-chips');
+    var chosen = null;
+    (options.reasons || []).forEach(function (reason) {
+      var chip = el('button', 'fb-chip', reason.title);
+      chip.type = 'button';
+      chip.setAttribute('aria-pressed', 'false');
+      chip.addEventListener('click', function () {
+        chosen = reason.code;
+        Array.prototype.forEach.call(chips.childNodes, function (c) { c.setAttribute('aria-pressed', 'false'); });
+        chip.setAttribute('aria-pressed', 'true');
+        submit.disabled = false;
+      });
+      chips.appendChild(chip);
+    });
+    form.appendChild(chips);
+    var comment = el('textarea', 'fb-comment');
+    comment.rows = 2;
+    comment.maxLength = options.max_comment_chars || 200;
+    comment.placeholder = options.comment_hint || '';
+    comment.setAttribute('aria-label', options.comment_hint || '');
+    form.appendChild(comment);
+    var submit = el('button', 'fb-submit', TEXT.feedbackSubmit);
+    submit.type = 'submit';
+    submit.disabled = true;
+    form.appendChild(submit);
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      if (!chosen) { return; }
+      submit.disabled = true;
+      var body = { message_id: messageId, rating: 'down', reason: chosen };
+      if (comment.value.trim()) { body.comment = comment.value.trim(); }
+      postFeedback(body).then(function () {
+        form.parentNode.removeChild(form);
+        note.textContent = options.thanks || TEXT.feedbackDown;
+      }).catch(function (err) {
+        submit.disabled = false;
+        toast(TEXT.feedbackFailed + describe(err));
+      });
+    });
+    return form;
+  }
+
+  /** The page's wording from the server: the sample-data notice and the 👎 reasons. */
+  function loadConfig() {
+    api('GET', 'config', undefined, false).then(function (res) {
+      if (res.status !== 200 || !res.data) { return; }
+      if (res.data.feedback && res.data.feedback.reasons) { config.feedback = res.data.feedback; }
+      if (typeof res.data.map_link === 'string' && res.data.map_link) { TEXT.map = res.data.map_link; }
+      if (typeof res.data.sample_notice === 'string' && res.data.sample_notice) {
+        els.notice.textContent = res.data.sample_notice;
+        els.notice.hidden = false;
+      }
+    }, function () { /* the page works without it */ });
   }
 
   function showTyping() {
@@ -548,6 +647,7 @@
   els.confirmOk.addEventListener('click', restart);
 
   // ------------------------------------------------------------------ start
+  loadConfig();
   appendWelcome();
   updateCounter();
   updateSendButton();
