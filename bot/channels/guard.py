@@ -16,6 +16,8 @@ anything else sees a request:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -213,6 +215,37 @@ def check_payload(text: str, offered: set[str]) -> bool:
     if not text.startswith("/"):
         return True
     return text in offered or bool(_BARE_INTENT_RE.match(text))
+
+
+async def payload_is_offered(tracker_store: Any, conversation_id: str, text: str) -> bool:
+    """:func:`check_payload` against the conversation's stored tracker (reads it only for ``/``).
+
+    Args:
+        tracker_store: the agent's tracker store.
+        conversation_id: the conversation the message is for.
+        text: the cleaned message.
+
+    Returns:
+        True when the message may go to Rasa.
+    """
+    if not text.startswith("/"):
+        return True
+    tracker = await tracker_store.retrieve(conversation_id)
+    return check_payload(text, offered_payloads(tracker.events if tracker is not None else []))
+
+
+def client_key(secret: bytes, address: str | None) -> str:
+    """A keyed hash of a caller's address, for per-client limits (the address is not kept).
+
+    Args:
+        secret: a server secret.
+        address: the client's IP address as the server sees it.
+
+    Returns:
+        32 hex characters.
+    """
+    value = f"client.{address or 'unknown'}".encode()
+    return hmac.new(secret, value, hashlib.sha256).hexdigest()[:32]
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.cards import location_card
+from bot.channels.guard import client_key, payload_is_offered
 from bot.channels.rating import load_feedback_options
 from bot.channels.webchat import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -58,6 +59,7 @@ from bot.channels.webchat import (
     FALLBACK_TEXT,
     MAX_BODY_BYTES,
     SECRET_ENV,
+    STALE_BUTTON_TEXT,
     ApiError,
     issue_token,
     load_secret,
@@ -65,6 +67,7 @@ from bot.channels.webchat import (
     validate_message,
     verify_token,
 )
+from bot.tracker_store import watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +233,8 @@ class SignedSocketIOInput(SocketIOInput):
             socketio_path=socketio_path,
         )
         self.key = hmac.new(secret, _KEY_PURPOSE, hashlib.sha256).digest()
+        self.secret = secret  # keys the per-client limits like the web chat's
+        self._app: Any = None
         self.cors_allowed_origins = cors_allowed_origins
         self.max_message_chars = max_message_chars
         self.token_max_age_s = token_max_age_s
@@ -309,6 +314,10 @@ class SignedSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            self._app = app  # the agent is on app.ctx once the model is loaded
+
         async def say(sid: str, text: str) -> None:
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
 
@@ -351,13 +360,32 @@ class SignedSocketIOInput(SocketIOInput):
                 await say(sid, err.message)
                 return
             await self._join(sio, sid, conversation_id)
+            agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+            if agent is None:
+                await say(sid, FALLBACK_TEXT)
+                return
+            # Only a payload the bot just offered may set entities (and through them slots).
+            if not await payload_is_offered(agent.tracker_store, conversation_id, incoming.text):
+                await say(sid, STALE_BUTTON_TEXT)
+                return
+            environ = sio.get_environ(sid) or {}
+            request = environ.get("sanic.request")
+            address = getattr(request, "remote_addr", "") or getattr(request, "ip", "")
+            metadata = {"client_key": client_key(self.secret, address)}
             output = SafeSocketIOOutput(sio, self.bot_message_evt, self.map_link)
-            message = UserMessage(incoming.text, output, conversation_id, input_channel=self.name())
+            message = UserMessage(
+                incoming.text,
+                output,
+                conversation_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            health = watch_turn()
             try:
                 await on_new_message(message)
             except Exception:
                 logger.exception("socket.io: Rasa failed on a message of %s…", conversation_id[:6])
-            if output.sent == 0:
+            if output.sent == 0 or health.store_failed:
                 await sio.emit(self.bot_message_evt, {"text": FALLBACK_TEXT}, room=conversation_id)
 
         return blueprint

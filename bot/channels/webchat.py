@@ -57,11 +57,11 @@ from sanic.response import HTTPResponse
 from bot.channels.cards import location_card
 from bot.channels.guard import (
     InputError,
-    check_payload,
     check_text,
     clean_text,
-    offered_payloads,
+    client_key,
     parse_json_object,
+    payload_is_offered,
 )
 from bot.channels.rating import (
     FeedbackOptions,
@@ -603,23 +603,6 @@ class DatabaseRevocationStore:
             return revocations.is_revoked(session, conversation_id)
 
 
-def client_key(secret: bytes, request: Request) -> str:
-    """A keyed hash of the caller's address, for per-client limits (the address is not kept).
-
-    Behind a proxy, Sanic's ``request.remote_addr`` is the forwarded client address (only when
-    the server trusts that proxy: ``PROXIES_COUNT``); otherwise the peer address is used.
-
-    Args:
-        secret: the channel secret.
-        request: the request.
-
-    Returns:
-        32 hex characters.
-    """
-    address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "unknown"
-    return hmac.new(secret, f"client.{address}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def reply_text(request: Request, response_name: str, default: str) -> str:
     """The text of a domain response (officers edit it in data), or ``default`` before loading.
 
@@ -911,15 +894,14 @@ class WebChatInput(InputChannel):
             incoming = validate_message(data, settings.max_message_chars)
             agent = self._agent(request)
             self._fallback_text = reply_text(request, "utter_service_unavailable", FALLBACK_TEXT)
-            if incoming.text.startswith("/"):
-                # Only a payload the bot just offered may set entities (and through them slots).
-                tracker = await agent.tracker_store.retrieve(conversation_id)
-                offered = offered_payloads(tracker.events if tracker is not None else [])
-                if not check_payload(incoming.text, offered):
-                    stale = reply_text(request, "utter_stale_button", STALE_BUTTON_TEXT)
-                    notice = [{"id": None, "text": stale, "notice": True}]
-                    return _json({"conversation_id": conversation_id, "messages": notice})
-            client = client_key(settings.secret, request)
+            # Only a payload the bot just offered may set entities (and through them slots).
+            if not await payload_is_offered(agent.tracker_store, conversation_id, incoming.text):
+                stale = reply_text(request, "utter_stale_button", STALE_BUTTON_TEXT)
+                notice = [{"id": None, "text": stale, "notice": True}]
+                return _json({"conversation_id": conversation_id, "messages": notice})
+            # Behind a trusted proxy Sanic's remote_addr is the forwarded client address.
+            address = getattr(request, "remote_addr", "") or request.ip
+            client = client_key(settings.secret, address)
             messages = await self._run_turn(on_new_message, conversation_id, incoming, client)
             await self._mark_rateable(request, conversation_id, messages)
             return _json({"conversation_id": conversation_id, "messages": messages})
