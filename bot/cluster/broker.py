@@ -150,8 +150,14 @@ class ReliablePikaEventBroker(PikaEventBroker):
         batch = [self._buffer[i] for i in range(min(BATCH, len(self._buffer)))]
         exchange = self._exchange
         assert exchange is not None
-        sends = asyncio.gather(*(exchange.publish(self._message(e, None), "") for e in batch))
-        await asyncio.wait_for(sends, timeout=self.confirm_timeout)
+        sends = asyncio.gather(
+            *(exchange.publish(self._message(e, None), "") for e in batch),
+            return_exceptions=True,
+        )
+        results = await asyncio.wait_for(sends, timeout=self.confirm_timeout)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
         # Only now are they RabbitMQ's: drop exactly those (publish() only appends).
         for _ in batch:
             self._buffer.popleft()

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.console import clustering, tracker
+from bot.console import clustering, events_consumer, tracker
 from bot.console.db import ConsoleDB
 from bot.console.models import (
     ConsoleCluster,
@@ -427,7 +427,8 @@ class Syncer:
             return result
         try:
             deadline = started + budget_seconds if budget_seconds is not None else None
-            self._sync_events(deadline, result)
+            if not events_consumer.consume_if_configured(self):  # broker: the queue feeds it
+                self._sync_events(deadline, result)
             self._sync_feedback(result)
             self._sync_messages(result)
             self._group_new_texts(result)
