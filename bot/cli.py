@@ -93,25 +93,34 @@ def train(force: bool = False) -> Path:
     return model
 
 
-def actions_cmd() -> list[str]:
-    """Command line of the action server."""
-    return [_python(), "-m", "bot.action_server", "--port", os.environ["ACTIONS_PORT"]]
+def actions_cmd(port: int | None = None) -> list[str]:
+    """Command line of the action server (on ``port``, default ``$ACTIONS_PORT``)."""
+    port_arg = str(port or os.environ["ACTIONS_PORT"])
+    return [_python(), "-m", "bot.action_server", "--port", port_arg]
 
 
-def server_cmd(model: Path | None = None) -> list[str]:
-    """Command line of the Rasa server (API behind a token; chat channels public)."""
+def server_cmd(
+    model: Path | None = None, port: int | None = None, endpoints: str = "endpoints.yml"
+) -> list[str]:
+    """Command line of the Rasa server (API behind a token; chat channels public).
+
+    Args:
+        model: the model archive (default: the newest in ``models/``).
+        port: its port (default ``$RASA_PORT``).
+        endpoints: the endpoints file (the cluster's replicas use their own).
+    """
     return _rasa() + [
         "run",
         "--model",
         str(model or latest_model() or MODELS_DIR),
         "--endpoints",
-        "endpoints.yml",
+        endpoints,
         "--credentials",
         "credentials.yml",
         "--interface",
         os.environ["RASA_HOST"],
         "--port",
-        os.environ["RASA_PORT"],
+        str(port or os.environ["RASA_PORT"]),
         "--enable-api",
         "--auth-token",
         os.environ["RASA_AUTH_TOKEN"],
@@ -186,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="train even if a model exists")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.command == "run-cluster":
+        from bot.cluster.settings import apply_cluster_defaults
+
+        apply_cluster_defaults()  # before the single process's defaults: PostgreSQL, Redis …
     apply_defaults()
     os.chdir(PROJECT_ROOT)
     if args.command == "run":
