@@ -25,10 +25,11 @@ $(STAMP): requirements/lock.txt requirements/rasa.txt
 run: install
 	$(PY) -m bot run
 
-## The replicated topology on this machine: nginx in front of $(or $(REPLICAS),2) Rasa replicas and
-## $(or $(ACTION_SERVERS),2) action servers, PostgreSQL, Redis and RabbitMQ (README, docs/deploy.md).
+## The replicated topology on this machine: nginx in front of REPLICAS (2) Rasa replicas and
+## ACTION_SERVERS (2) action servers, PostgreSQL, Redis and RabbitMQ (README, docs/deploy.md).
 run-cluster: install nginx
-	$(PY) -m bot run-cluster
+	$(if $(REPLICAS),CLUSTER_REPLICAS=$(REPLICAS)) $(if $(ACTION_SERVERS),CLUSTER_ACTION_SERVERS=$(ACTION_SERVERS)) \
+		$(PY) -m bot run-cluster
 
 ## Chat in the terminal (start `make run` first, in another terminal).
 shell: install
@@ -71,6 +72,7 @@ bench: install nginx
 	$(PY) bench/bench_console.py
 	$(PY) bench/bench_console.py --postgres || \
 		echo "PostgreSQL at 127.0.0.1:5432 not reachable: console benchmark on PostgreSQL skipped"
+	$(PY) bench/bench_cluster.py
 
 ## Create a console account: make console-user NAME=admin ROLE=admin
 console-user: install

@@ -39,6 +39,8 @@ import aio_pika
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.cluster.amqp import quiet_amqp_errors
+
 logger = logging.getLogger(__name__)
 
 BATCH = 200
@@ -77,6 +79,7 @@ class ReliablePikaEventBroker(PikaEventBroker):
         self._wakeup: asyncio.Event | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._plain_connection: aio_pika.abc.AbstractConnection | None = None
+        self._channel: aio_pika.abc.AbstractChannel | None = None
         self.confirm_timeout = 10.0
         self.dropped = 0
         self.published = 0
@@ -97,6 +100,7 @@ class ReliablePikaEventBroker(PikaEventBroker):
     def start(self) -> None:
         """Start the pump task on the running event loop."""
         self._loop = asyncio.get_running_loop()
+        quiet_amqp_errors(self._loop)
         self._wakeup = asyncio.Event()
         self._pump_task = self._loop.create_task(self._pump())
 
@@ -107,8 +111,10 @@ class ReliablePikaEventBroker(PikaEventBroker):
 
     def is_ready(self) -> bool:
         """Whether a connection to RabbitMQ is open right now."""
-        conn = self._plain_connection
-        return conn is not None and not conn.is_closed
+        # aio_pika's Connection.is_closed stays False when the server goes away; the
+        # channel's does not.
+        channel = self._channel
+        return channel is not None and not channel.is_closed
 
     def publish(self, event: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         """Queue ``event`` for publishing (never blocks, never raises)."""
@@ -136,10 +142,12 @@ class ReliablePikaEventBroker(PikaEventBroker):
         )
         channel = await self._plain_connection.channel(publisher_confirms=True)
         self._exchange = await self._set_up_exchange(channel)  # type: ignore[arg-type]
+        self._channel = channel
         logger.info("event broker: connected to RabbitMQ at %s:%s", self.host, self.port)
 
     async def _discard_connection(self) -> None:
         conn, self._plain_connection, self._exchange = self._plain_connection, None, None
+        self._channel = None
         if conn is not None and not conn.is_closed:
             try:
                 await asyncio.wait_for(conn.close(), timeout=2)
@@ -154,7 +162,15 @@ class ReliablePikaEventBroker(PikaEventBroker):
             *(exchange.publish(self._message(e, None), "") for e in batch),
             return_exceptions=True,
         )
-        results = await asyncio.wait_for(sends, timeout=self.confirm_timeout)
+        # Confirms pending when the connection dies are never resolved: watch the channel.
+        deadline = asyncio.get_running_loop().time() + self.confirm_timeout
+        while not sends.done():
+            await asyncio.wait({sends}, timeout=0.2)
+            channel_gone = self._channel is None or self._channel.is_closed
+            if not sends.done() and (channel_gone or asyncio.get_running_loop().time() > deadline):
+                sends.cancel()
+                raise ConnectionError("RabbitMQ did not confirm (connection lost or timeout)")
+        results = sends.result()
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise failed[0]

@@ -48,6 +48,8 @@ BATCH = 500
 BATCH_WAIT_S = 0.2
 RECONCILE_KEY = "broker_reconciled_id"
 RECONCILE_OVERLAP = 200
+#: While RabbitMQ is unreachable, catch up from the tracker store this often (seconds).
+OFFLINE_RECONCILE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,11 @@ class EventConsumer:
         return self._thread is not None and self._thread.is_alive()
 
     async def _run(self) -> None:
-        delay = 0.5
+        from bot.cluster.amqp import quiet_amqp_errors
+
+        loop = asyncio.get_running_loop()
+        quiet_amqp_errors(loop)
+        delay, last_reconcile = 0.5, 0.0
         while not self._stop.is_set():
             try:
                 await self._consume()
@@ -261,6 +267,13 @@ class EventConsumer:
             except Exception as err:  # noqa: BLE001 - RabbitMQ or a database away: retry
                 logger.error("event consumer: %s: %s; retrying", type(err).__name__, err)
                 self.connected.clear()
+                if loop.time() - last_reconcile >= OFFLINE_RECONCILE_S:
+                    # RabbitMQ away: keep the inbox current from the tracker store meanwhile.
+                    last_reconcile = loop.time()
+                    try:
+                        await loop.run_in_executor(None, self.reconcile)
+                    except Exception:  # noqa: BLE001 - the database may be away too
+                        logger.exception("event consumer: catch-up from the tracker failed")
                 await asyncio.sleep(delay)
                 delay = min(10.0, delay * 2)
 
@@ -269,36 +282,48 @@ class EventConsumer:
 
         loop = asyncio.get_running_loop()
         connection = await aio_pika.connect(self.settings.url, timeout=5)
-        async with connection:
-            channel = await connection.channel()
-            await channel.set_qos(prefetch_count=BATCH)
-            exchange = await channel.declare_exchange(
-                self.settings.exchange, aio_pika.ExchangeType.FANOUT
-            )
-            queue = await channel.declare_queue(self.settings.queue, durable=True)
-            await queue.bind(exchange, "")
-            await loop.run_in_executor(None, self.reconcile)
-            self.connected.set()
-            logger.info("event consumer: reading queue %s", self.settings.queue)
-            next_reconcile = loop.time() + self.settings.reconcile_s
-            inbox: asyncio.Queue[Any] = asyncio.Queue()
+        try:
+            await self._read(loop, connection)
+        finally:
+            try:
+                await asyncio.wait_for(connection.close(), timeout=3)
+            except Exception:  # noqa: BLE001 - it may be dead already
+                pass
 
-            async def receive(message: Any) -> None:
-                inbox.put_nowait(message)
+    async def _read(self, loop: asyncio.AbstractEventLoop, connection: Any) -> None:
+        import aio_pika
 
-            await queue.consume(receive)
-            while not self._stop.is_set() and not connection.is_closed:
-                batch = await self._next_batch(inbox)
-                if batch:
-                    await loop.run_in_executor(
-                        None, self.store, parse_user_events([m.body for m in batch])
-                    )
-                    await batch[-1].ack(multiple=True)
-                if loop.time() >= next_reconcile:
-                    await loop.run_in_executor(None, self.reconcile)
-                    next_reconcile = loop.time() + self.settings.reconcile_s
-            if connection.is_closed and not self._stop.is_set():
-                raise ConnectionError("RabbitMQ closed the connection")
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=BATCH)
+        exchange = await channel.declare_exchange(
+            self.settings.exchange, aio_pika.ExchangeType.FANOUT
+        )
+        queue = await channel.declare_queue(self.settings.queue, durable=True)
+        await queue.bind(exchange, "")
+        await loop.run_in_executor(None, self.reconcile)
+        self.connected.set()
+        logger.info("event consumer: reading queue %s", self.settings.queue)
+        next_reconcile = loop.time() + self.settings.reconcile_s
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def receive(message: Any) -> None:
+            inbox.put_nowait(message)
+
+        await queue.consume(receive)
+        # (aio_pika's Connection.is_closed stays False when the server goes away; the
+        # channel's does not.)
+        while not self._stop.is_set() and not channel.is_closed:
+            batch = await self._next_batch(inbox)
+            if batch:
+                await loop.run_in_executor(
+                    None, self.store, parse_user_events([m.body for m in batch])
+                )
+                await asyncio.wait_for(batch[-1].ack(multiple=True), timeout=5)
+            if loop.time() >= next_reconcile:
+                await loop.run_in_executor(None, self.reconcile)
+                next_reconcile = loop.time() + self.settings.reconcile_s
+        if channel.is_closed and not self._stop.is_set():
+            raise ConnectionError("RabbitMQ closed the connection")
 
     @staticmethod
     async def _next_batch(inbox: asyncio.Queue[Any]) -> list[Any]:

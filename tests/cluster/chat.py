@@ -30,13 +30,17 @@ def call(
     request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
+            return resp.status, _decode(resp.read())
     except urllib.error.HTTPError as err:
-        raw = err.read()
-        try:
-            return err.code, json.loads(raw or b"{}")
-        except ValueError:
-            return err.code, {"raw": raw.decode("utf-8", "replace")}
+        return err.code, _decode(err.read())
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return {"raw": raw.decode("utf-8", "replace")}
+    return body if isinstance(body, dict) else {"raw": body}
 
 
 class Conversation:

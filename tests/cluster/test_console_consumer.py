@@ -62,8 +62,11 @@ def syncer(tmp_path: Path, rabbit: RabbitNames) -> Iterator[ingest.Syncer]:
     yield syncer
     consumer = events_consumer._consumers.pop(id(syncer.db), None)
     if consumer is not None:
-        consumer.stop()
+        consumer.stop(timeout=30)
+        assert not consumer.running
     syncer.db.dispose()
+    import threading
+    print("THREADS", [t.name for t in threading.enumerate()])
 
 
 def _store(tmp_path: Path, broker: object | None) -> MaskingSQLTrackerStore:
@@ -169,8 +172,12 @@ async def test_the_inbox_is_fed_by_the_queue_once_per_message(tmp_path, syncer, 
         proxy.close()
 
 
-async def test_the_console_catches_up_after_every_kind_of_outage(tmp_path, syncer, rabbit) -> None:
+async def test_the_console_catches_up_after_every_kind_of_outage(
+    tmp_path, syncer, rabbit, monkeypatch
+) -> None:
     proxy = TcpProxy(*RABBITMQ)
+    # Replicas and console both reach RabbitMQ through the proxy: a cut stops it for both.
+    monkeypatch.setenv("EVENT_BROKER_URL", f"amqp://guest:guest@127.0.0.1:{proxy.port}/")
     broker = await _broker(proxy.port, rabbit)
     store = _store(tmp_path, broker)
     try:
@@ -199,6 +206,17 @@ async def test_the_console_catches_up_after_every_kind_of_outage(tmp_path, synce
         users, distinct, items = _counts(syncer)
         assert users == distinct == _tracker_user_events(tmp_path) == 16
         assert items == 8
+
+        # 4. RabbitMQ stops while the console is connected, and the chat goes on.
+        await _until(consumer.connected.is_set)
+        proxy.cut()
+        await store.save(_turns("while-cut", CONVERSATION))
+        await asyncio.sleep(1.0)
+        proxy.restore()
+        await _until(lambda: _counts(syncer)[0] == 20)
+        await _until(lambda: broker.buffered == 0)
+        await asyncio.sleep(1.5)
+        assert _counts(syncer) == (20, 20, 10)
     finally:
         await broker.close()
         proxy.close()
