@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,21 @@ class RabbitNames:
 
     exchange: str
     queue: str
+
+
+def broker_config(port: int, names: RabbitNames) -> Any:
+    """The endpoint config of a test's event broker (RabbitMQ on ``port``, e.g. a proxy)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    return EndpointConfig(
+        url="127.0.0.1",
+        port=port,
+        username="guest",
+        password="guest",
+        exchange_name=names.exchange,
+        queues=[names.queue],
+        max_backoff=0.5,
+    )
 
 
 def delete_rabbit_names(names: RabbitNames) -> None:

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 
 from bot.cluster.broker import ReliablePikaEventBroker
 from bot.console import events_consumer, ingest
@@ -23,6 +22,7 @@ from bot.tracker_store import MaskingSQLTrackerStore
 from tests.cluster.services import (
     RABBITMQ,
     RabbitNames,
+    broker_config,
     delete_rabbit_names,
     missing,
     reachable,
@@ -66,6 +66,7 @@ def syncer(tmp_path: Path, rabbit: RabbitNames) -> Iterator[ingest.Syncer]:
         assert not consumer.running
     syncer.db.dispose()
     import threading
+
     print("THREADS", [t.name for t in threading.enumerate()])
 
 
@@ -97,17 +98,7 @@ CONVERSATION = [
 
 
 async def _broker(port: int, names: RabbitNames) -> ReliablePikaEventBroker:
-    broker = await ReliablePikaEventBroker.from_endpoint_config(
-        EndpointConfig(
-            url="127.0.0.1",
-            port=port,
-            username="guest",
-            password="guest",
-            exchange_name=names.exchange,
-            queues=[names.queue],
-            max_backoff=0.5,
-        )
-    )
+    broker = await ReliablePikaEventBroker.from_endpoint_config(broker_config(port, names))
     assert broker is not None
     return broker
 

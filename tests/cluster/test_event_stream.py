@@ -20,6 +20,7 @@ from bot.tracker_store import MaskingSQLTrackerStore
 from tests.cluster.services import (
     RABBITMQ,
     RabbitNames,
+    broker_config,
     delete_rabbit_names,
     missing,
     reachable,
@@ -64,13 +65,17 @@ def _turn(sender: str) -> DialogueStateTracker:
     )
 
 
-async def test_stored_events_are_published_masked_with_their_row_ids(tmp_path) -> None:
-    broker = CollectingBroker()
-    store = MaskingSQLTrackerStore(
+def _store(tmp_path: Any, broker: CollectingBroker) -> MaskingSQLTrackerStore:
+    return MaskingSQLTrackerStore(
         domain=Domain.from_yaml(DOMAIN),
         host=f"sqlite:///{tmp_path / 'tracker.db'}",
         event_broker=broker,  # type: ignore[arg-type]
     )
+
+
+async def test_stored_events_are_published_masked_with_their_row_ids(tmp_path) -> None:
+    broker = CollectingBroker()
+    store = _store(tmp_path, broker)
     tracker = _turn("citizen-1")
     await store.save(tracker)
     with store.engine.connect() as conn:
@@ -90,11 +95,7 @@ async def test_stored_events_are_published_masked_with_their_row_ids(tmp_path) -
 
 async def test_a_failed_write_publishes_nothing(tmp_path) -> None:
     broker = CollectingBroker()
-    store = MaskingSQLTrackerStore(
-        domain=Domain.from_yaml(DOMAIN),
-        host=f"sqlite:///{tmp_path / 'tracker.db'}",
-        event_broker=broker,  # type: ignore[arg-type]
-    )
+    store = _store(tmp_path, broker)
 
     def refuse(_session: Any) -> None:
         raise RuntimeError("disk full")
@@ -121,15 +122,7 @@ def rabbit() -> Iterator[RabbitNames]:
 
 
 def _config(port: int, names: RabbitNames) -> EndpointConfig:
-    return EndpointConfig(
-        url="127.0.0.1",
-        port=port,
-        username="guest",
-        password="guest",
-        exchange_name=names.exchange,
-        queues=[names.queue],
-        max_backoff=0.5,
-    )
+    return broker_config(port, names)
 
 
 async def _drain(names: RabbitNames, expected: int, timeout: float = 20.0) -> list[dict]:
