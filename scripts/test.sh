@@ -7,7 +7,8 @@
 #  4. rasa test core: the end-to-end test stories (dialogue predictions)
 #  5. pytest -m needs_model, against one real bot (rasa run + action server, started once):
 #     held-out NLU evaluation (fails below 0.92 intent accuracy), the story texts' answers,
-#     a real `rasa shell` in a pseudo-terminal, browser tests of the chat page and console
+#     a real `rasa shell` in a pseudo-terminal, browser tests of the chat page and console,
+#     fault tests against a real cluster (tests/cluster/test_faults.py, ~4 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

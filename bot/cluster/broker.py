@@ -117,7 +117,21 @@ class ReliablePikaEventBroker(PikaEventBroker):
         return channel is not None and not channel.is_closed
 
     def publish(self, event: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        """Queue ``event`` for publishing (never blocks, never raises)."""
+        """Queue ``event`` for publishing (never blocks, never raises; any thread)."""
+        loop = self._loop
+        if self._wakeup is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                # From the tracker store's worker thread: hand over to the broker's loop
+                # (call_soon_threadsafe keeps the order).
+                loop.call_soon_threadsafe(self._append, event)
+                return
+        self._append(event)
+
+    def _append(self, event: dict[str, Any]) -> None:
         if len(self._buffer) >= self.max_buffered:
             self._buffer.popleft()
             self.dropped += 1
