@@ -39,18 +39,11 @@ from bench.profile_turn import categorise  # noqa: E402
 from bot import cli  # noqa: E402
 from bot.privacy import mask_text  # noqa: E402
 from bot.settings import apply_defaults  # noqa: E402
+from tests.cluster.services import free_block, free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PHASES = [(10, 35), (50, 45)]  # (concurrent users, seconds)
 PG = "postgresql://postgres@127.0.0.1:5432"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ready(url: str) -> bool:
@@ -192,7 +185,7 @@ def single_process(model: Path, out: Path) -> list[dict]:
 
 def cluster(model: Path, out: Path) -> list[dict]:
     tag = uuid.uuid4().hex[:8]
-    port, rasa_base, actions_base = free_port(), 6150, 6160
+    port, rasa_base, actions_base = free_port(), free_block(2), free_block(2)
     env = dict(os.environ)
     for key in (
         "DATABASE_URL",

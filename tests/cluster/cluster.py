@@ -27,6 +27,7 @@ from tests.cluster.services import (
     RabbitNames,
     RedisServer,
     delete_rabbit_names,
+    free_block,
     free_port,
     unique,
 )
@@ -77,7 +78,7 @@ class Cluster:
         tracker_url = self.postgres.create_database("ehuzheng_tracker")
         env = dict(os.environ)
         # The ports of each kind must be consecutive: pick a free base for each.
-        rasa_base, actions_base = _free_block(2), _free_block(2)
+        rasa_base, actions_base = free_block(2), free_block(2)
         self.rasa_ports = [rasa_base, rasa_base + 1]
         self.action_ports = [actions_base, actions_base + 1]
         env.update(
@@ -213,26 +214,6 @@ class Cluster:
         self.postgres.remove()
         self.rabbit_proxy.close()
         delete_rabbit_names(self.rabbit)
-
-
-def _free_block(size: int) -> int:
-    """The first of ``size`` consecutive free ports."""
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65535 and all(_is_free(base + i) for i in range(1, size)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
-def _is_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 # run-cluster with the test model (instead of the newest in models/).

@@ -33,6 +33,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_block(size: int) -> int:
+    """The first of ``size`` consecutive ports free on 127.0.0.1 right now."""
+    for _ in range(50):
+        base = free_port()
+        if base + size < 65535 and all(_is_free(base + i) for i in range(1, size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+def _is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def reachable(host: str, port: int, timeout: float = 2.0) -> bool:
     """Whether something accepts TCP connections at ``host:port``."""
     try:
