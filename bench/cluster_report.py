@@ -32,7 +32,9 @@ def write(single: list[dict], cluster: list[dict], results: Path) -> None:
         "# Load: single process vs cluster (locust)",
         "",
         f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.node()} "
-        f"({os.cpu_count()} cores), by `make bench` (bench/bench_cluster.py, "
+        f"({os.cpu_count()} cores; load average at the end "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}: above ~2 other work shared the "
+        "cores and the numbers are only indicative), by `make bench` (bench/bench_cluster.py, "
         "bench/locustfile.py). Users chat without pause through the public web chat: 3 in 4 "
         "conversations are three policy questions, 1 in 4 books a slot (five turns of the "
         "booking form). Lost / doubled / reordered: the tracker store's user messages of "

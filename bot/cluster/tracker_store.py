@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -37,6 +38,17 @@ from bot.tracker_store import MaskingSQLTrackerStore
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_thread_state = threading.local()
+
+
+def _run_on_thread_loop(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on this worker thread's own (long-lived) event loop."""
+    loop = getattr(_thread_state, "loop", None)
+    if loop is None:
+        loop = _thread_state.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(make())  # type: ignore[arg-type]
+
 
 #: Errors that mean "the database is (briefly) not there".
 TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
@@ -82,7 +94,7 @@ class ClusterTrackerStore(MaskingSQLTrackerStore):
     @staticmethod
     async def _off_loop(make: Callable[[], Awaitable[T]]) -> T:
         """Run a (blocking) store coroutine in a worker thread, off the event loop."""
-        return await asyncio.to_thread(lambda: asyncio.run(make()))  # type: ignore[arg-type]
+        return await asyncio.to_thread(_run_on_thread_loop, make)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Retrieve the tracker, waiting (bounded) for a restarting database."""
