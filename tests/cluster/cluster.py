@@ -165,9 +165,12 @@ class Cluster:
         return int(found[-1])
 
     def kill(self, name: str) -> int:
-        """SIGKILL a component; return its PID."""
+        """SIGKILL a component and wait until it is dead (its sockets closed); return its PID."""
         pid = self.pid(name)
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
         return pid
 
     def tracker_rows(self, sender_id: str) -> list[tuple[int, str, dict]]:
@@ -214,6 +217,15 @@ class Cluster:
         self.postgres.remove()
         self.rabbit_proxy.close()
         delete_rabbit_names(self.rabbit)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, already without sockets, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 # run-cluster with the test model (instead of the newest in models/).
