@@ -70,7 +70,10 @@ class Cluster:
         return self.workdir / "run-cluster.log"
 
     def start(self) -> None:
-        """Start the private services and ``run-cluster``; wait until both replicas serve."""
+        """Start the private services and ``run-cluster``; wait until both replicas serve.
+
+        "Serve" means the health monitor has put both in nginx's rotation.
+        """
         self.redis.start()
         self.postgres.init()
         self.postgres.start()
@@ -121,7 +124,10 @@ class Cluster:
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if all(self.replica_ready(i) for i in range(2)) and self.public_ok():
+            in_rotation = all(
+                f"rasa-{i}: healthy, in rotation" in self.log_tail(10**7) for i in (1, 2)
+            )
+            if in_rotation and self.public_ok():
                 return
             if self.proc.poll() is not None:
                 break
@@ -200,6 +206,22 @@ class Cluster:
         engine.dispose()
         return int(value or 0)
 
+    def nginx_errors(self, lines: int = 6) -> str:
+        """The end of nginx's error log (for assertion messages)."""
+        path = self.workdir / "cluster" / "logs" / "nginx.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def keep_logs(self) -> None:
+        """Copy the logs to tests/artifacts/cluster/ (pytest's temp dirs do not last)."""
+        import shutil
+
+        target = ROOT / "tests" / "artifacts" / "cluster"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        shutil.copy(self.log, target / "run-cluster.log")
+        shutil.copytree(self.workdir / "cluster" / "logs", target / "logs", dirs_exist_ok=True)
+
     def stop(self) -> None:
         """Stop everything this cluster started (and nothing else)."""
         if self.proc is not None and self.proc.poll() is None:
@@ -213,6 +235,10 @@ class Cluster:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        try:
+            self.keep_logs()
+        except OSError:
+            pass
         self.redis.stop()
         self.postgres.remove()
         self.rabbit_proxy.close()
