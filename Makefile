@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt requirements/rasa.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run shell train test lint format bench browser clean console-user
+.PHONY: install run run-cluster shell train test lint format bench browser nginx clean console-user
 
 install: $(STAMP)
 
@@ -25,6 +25,12 @@ $(STAMP): requirements/lock.txt requirements/rasa.txt
 run: install
 	$(PY) -m bot run
 
+## The replicated topology on this machine: nginx in front of REPLICAS (2) Rasa replicas and
+## ACTION_SERVERS (2) action servers, PostgreSQL, Redis and RabbitMQ (README, docs/deploy.md).
+run-cluster: install nginx
+	$(if $(REPLICAS),CLUSTER_REPLICAS=$(REPLICAS)) $(if $(ACTION_SERVERS),CLUSTER_ACTION_SERVERS=$(ACTION_SERVERS)) \
+		$(PY) -m bot run-cluster
+
 ## Chat in the terminal (start `make run` first, in another terminal).
 shell: install
 	$(PY) -m bot shell
@@ -39,8 +45,14 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
 		fonts-wqy-microhei fonts-noto-color-emoji >/dev/null; }
 
+## Debian's nginx for `make run-cluster` (never started as a system service: the cluster runs
+## its own instance with a generated configuration under var/cluster/).
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 ## The whole test suite: pytest, rasa data validate, training, test stories, held-out NLU.
-test: install browser
+test: install browser nginx
 	$(SHELL) scripts/test.sh
 
 lint: install
@@ -54,12 +66,13 @@ format: install
 
 ## Benchmarks (NLU accuracy and latency, turn latency, training time, memory, actions,
 ## console inbox with 100,000 conversations).
-bench: install
+bench: install nginx
 	$(PY) bench/run.py
 	$(PY) bench/bench_actions.py
 	$(PY) bench/bench_console.py
 	$(PY) bench/bench_console.py --postgres || \
 		echo "PostgreSQL at 127.0.0.1:5432 not reachable: console benchmark on PostgreSQL skipped"
+	$(PY) bench/bench_cluster.py
 
 ## Create a console account: make console-user NAME=admin ROLE=admin
 console-user: install

@@ -3,7 +3,10 @@
 Commands:
     run       migrate + seed the database if needed, train a model if ``models/`` has none,
               then start the action server, the Rasa server (REST, socket.io and web-chat
-              channels) and the review console; Ctrl-C stops them all.
+              channels) and the review console under :mod:`bot.supervisor` (a component
+              that exits is started again); Ctrl-C stops them all.
+    run-cluster  the replicated topology: nginx, N Rasa replicas, M action servers,
+              PostgreSQL, Redis, RabbitMQ (:mod:`bot.cluster.run`).
     actions   start only the action server.
     server    start only the Rasa server.
     shell     ``rasa shell`` beside ``run``: own port, the running action server and databases
@@ -20,7 +23,6 @@ import argparse
 import importlib.util
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bot.settings import PROJECT_ROOT, apply_defaults
+from bot.supervisor import Service, Supervisor, database_available
 
 logger = logging.getLogger("bot.cli")
 
@@ -91,15 +94,23 @@ def train(force: bool = False) -> Path:
     return model
 
 
-def actions_cmd() -> list[str]:
-    """Command line of the action server."""
-    return [_python(), "-m", "bot.action_server", "--port", os.environ["ACTIONS_PORT"]]
+def actions_cmd(port: int | None = None) -> list[str]:
+    """Command line of the action server (on ``port``, default ``$ACTIONS_PORT``)."""
+    port_arg = str(port or os.environ["ACTIONS_PORT"])
+    return [_python(), "-m", "bot.action_server", "--port", port_arg]
 
 
-def server_cmd(model: Path | None = None) -> list[str]:
+def server_cmd(
+    model: Path | None = None, port: int | None = None, endpoints: str = "endpoints.yml"
+) -> list[str]:
     """Command line of the Rasa server (:mod:`bot.rasa_server`).
 
     The API token comes from the environment, never from the command line.
+
+    Args:
+        model: the model archive (default: the newest in ``models/``).
+        port: its port (default ``$RASA_PORT``).
+        endpoints: the endpoints file (the cluster's replicas use their own).
     """
     return [
         _python(),
@@ -107,10 +118,12 @@ def server_cmd(model: Path | None = None) -> list[str]:
         "bot.rasa_server",
         "--model",
         str(model or latest_model() or MODELS_DIR),
+        "--endpoints",
+        endpoints,
         "--host",
         os.environ["RASA_HOST"],
         "--port",
-        os.environ["RASA_PORT"],
+        str(port or os.environ["RASA_PORT"]),
     ]
 
 
@@ -128,18 +141,36 @@ def wait_for(url: str, timeout: float = 300.0) -> bool:
     return False
 
 
+def single_services(model: Path) -> list[Service]:
+    """The components of ``bot run``: action server, Rasa and (if present) the console."""
+    services = [
+        Service("actions", actions_cmd(), cwd=PROJECT_ROOT),
+        Service("rasa", server_cmd(model), cwd=PROJECT_ROOT),
+    ]
+    if importlib.util.find_spec("bot.console.__main__") is not None:
+        urls = [os.environ["DATABASE_URL"], os.environ["TRACKER_DATABASE_URL"]]
+        services.append(
+            Service(
+                "console",
+                [_python(), "-m", "bot.console"],
+                cwd=PROJECT_ROOT,
+                precondition=lambda: all(database_available(u) for u in urls),
+                waiting_for="its databases",
+            )
+        )
+    return services
+
+
 def run_all() -> int:
-    """Prepare everything and run all servers until interrupted."""
+    """Prepare everything and run all servers under the supervisor until interrupted."""
     prepare_database()
     model = train()
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        procs.append(subprocess.Popen(actions_cmd(), cwd=PROJECT_ROOT))
-        procs.append(subprocess.Popen(server_cmd(model), cwd=PROJECT_ROOT))
-        if importlib.util.find_spec("bot.console.__main__") is not None:
-            procs.append(subprocess.Popen([_python(), "-m", "bot.console"], cwd=PROJECT_ROOT))
-        base = f"http://{os.environ['RASA_HOST']}:{os.environ['RASA_PORT']}"
-        if wait_for(base + "/"):
+    supervisor = Supervisor(single_services(model))
+    supervisor.install_signal_handlers()
+    base = f"http://{os.environ['RASA_HOST']}:{os.environ['RASA_PORT']}"
+
+    def banner() -> None:
+        if wait_for(base + "/") and not supervisor.stopping:
             print(
                 "\n  e户政智能客服已启动 (the assistant is up):\n"
                 f"    chat page     {base}/webhooks/webchat/\n"
@@ -150,36 +181,32 @@ def run_all() -> int:
                 "    terminal chat `make shell` (in another terminal)\n",
                 flush=True,
             )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-        return next((p.returncode for p in procs if p.poll() is not None), 0) or 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+
+    return supervisor.run(on_started=banner)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
-        "command", choices=["run", "actions", "server", "shell", "train", "prepare"]
+        "command",
+        choices=["run", "run-cluster", "actions", "server", "shell", "train", "prepare"],
     )
     parser.add_argument("--force", action="store_true", help="train even if a model exists")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.command == "run-cluster":
+        from bot.cluster.settings import apply_cluster_defaults
+
+        apply_cluster_defaults()  # before the single process's defaults: PostgreSQL, Redis …
     apply_defaults()
     os.chdir(PROJECT_ROOT)
     if args.command == "run":
         return run_all()
+    if args.command == "run-cluster":
+        from bot.cluster.run import run_cluster
+
+        return run_cluster()
     if args.command == "prepare":
         prepare_database()
         train()

@@ -29,6 +29,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
@@ -39,6 +41,9 @@ from sqlalchemy.engine import make_url
 from bot.numbers import mask_data
 
 logger = logging.getLogger(__name__)
+
+#: ``session.info`` key of the rows inserted in a transaction, published on commit.
+_INSERTED = "bot.tracker_store.inserted"
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -138,10 +143,16 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, event_broker=event_broker, **kwargs)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """Stream masked events to the event broker, if one is configured."""
-        if self.event_broker is None:
-            return
-        await super().stream_events(tracker)
+        """Arrange for the stored events to reach the event broker, masked, once committed.
+
+        Rasa's version publishes the tracker's new events *before* writing them, unmasked,
+        and reads the whole tracker again to find them. Here nothing is sent before the
+        write: every ``events`` row is published after its transaction commits, exactly as
+        stored (masked), with its row id as ``tracker_event_id`` (the consumer's idempotency
+        key and order). A failed write publishes nothing.
+        """
+        if self.event_broker is not None:
+            _publish_rows_on_commit(self)
 
     @contextlib.contextmanager
     def session_scope(self) -> Iterator[Any]:
@@ -196,3 +207,32 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 )
             session.commit()
         logger.debug("Tracker stored (masked).")
+
+
+def _remember_inserted(_mapper: Any, _connection: Any, row: Any) -> None:
+    session = sa.orm.object_session(row)
+    if session is not None:
+        session.info.setdefault(_INSERTED, []).append((row.id, row.sender_id, row.data))
+
+
+def _forget_inserted(session: Any, *_: Any) -> None:
+    session.info.pop(_INSERTED, None)
+
+
+def _publish_rows_on_commit(store: MaskingSQLTrackerStore) -> None:
+    """Install (once per store) the hooks that publish committed ``events`` rows."""
+    if getattr(store, "_publishes_on_commit", False):
+        return
+    if not sa.event.contains(store.SQLEvent, "after_insert", _remember_inserted):
+        sa.event.listen(store.SQLEvent, "after_insert", _remember_inserted)
+
+    def publish(session: Any) -> None:
+        broker = store.event_broker
+        for event_id, sender_id, data in session.info.pop(_INSERTED, []):
+            if broker is not None:
+                body = {"sender_id": sender_id, **json.loads(data), "tracker_event_id": event_id}
+                broker.publish(body)
+
+    sa.event.listen(store.sessionmaker, "after_commit", publish)
+    sa.event.listen(store.sessionmaker, "after_soft_rollback", _forget_inserted)
+    store._publishes_on_commit = True  # type: ignore[attr-defined]

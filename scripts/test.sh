@@ -10,6 +10,7 @@
 #     `make shell` in a pseudo-terminal beside the bot, browser tests of the chat page and
 #     console, the mini-program page (miniprogram-simulate) and the stock rasa-webchat widget
 #  (The JavaScript test tools are installed by the tests with `npm ci` in tests/web/js.)
+#     fault tests against a real cluster (tests/cluster/test_faults.py, ~4 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

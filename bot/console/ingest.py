@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.console import clustering, grouping, tracker
+from bot.console import clustering, events_consumer, grouping, tracker
 from bot.console.db import ConsoleDB
 from bot.console.models import (
     ConsoleFeedbackSeen,
@@ -104,10 +104,12 @@ class Syncer:
     def _classify(self, message: tracker.UserMessage) -> dict[str, bool]:
         return classify(message, self.settings.low_confidence, self.settings.low_margin)
 
-    def _day(self, timestamp: float) -> str:
+    def day(self, timestamp: float) -> str:
+        """The local day (ISO date) of an event timestamp."""
         return dt.datetime.fromtimestamp(timestamp, self.tz).date().isoformat()
 
-    def _item_row(self, message: tracker.UserMessage, flags: dict[str, bool]) -> dict[str, Any]:
+    def item_row(self, message: tracker.UserMessage, flags: dict[str, bool]) -> dict[str, Any]:
+        """The inbox row of an unanswered user message (shared with the events consumer)."""
         return {
             "source_key": f"ev:{message.event_id}",
             "sender_id": message.sender_id,
@@ -173,13 +175,13 @@ class Syncer:
                         {
                             "event_id": message.event_id,
                             "sender_id": message.sender_id,
-                            "day": self._day(message.timestamp),
+                            "day": self.day(message.timestamp),
                             "is_fallback": flags["is_fallback"],
                             "is_unanswered": unanswered,
                         }
                     )
                     if unanswered:
-                        item_rows.append(self._item_row(message, flags))
+                        item_rows.append(self.item_row(message, flags))
                 if item_rows:
                     seen: dict[str, dt.datetime] = {}
                     for row in item_rows:
@@ -245,7 +247,7 @@ class Syncer:
             return False
         if item is None and message is not None:
             flags = self._classify(message)
-            item = self._add_item(session, self._item_row(message, flags))
+            item = self._add_item(session, self.item_row(message, flags))
         elif item is None:
             text = mask_text(str(user_text or "")) or "（无文本）"
             seen = created if isinstance(created, dt.datetime) else app_models.utcnow()
@@ -320,7 +322,8 @@ class Syncer:
             return result
         try:
             deadline = started + budget_seconds if budget_seconds is not None else None
-            self._sync_events(deadline, result)
+            if not events_consumer.consume_if_configured(self):  # broker: the queue feeds it
+                self._sync_events(deadline, result)
             self._sync_feedback(result)
             self._sync_messages(result)
             self._group_new_texts(result)
