@@ -170,24 +170,36 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
+    @staticmethod
+    def failed(what: str, sender_id: str, error: BaseException) -> None:
+        """Log (masked, with the conversation) and note for the channel that the store failed.
+
+        Args:
+            what: ``read`` or ``write``.
+            sender_id: the conversation.
+            error: what went wrong.
+        """
+        _note_failure()
+        logger.error("could not %s conversation %s…: %s", what, sender_id[:8], type(error).__name__)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, masked; a failure is logged and raised, not fatal."""
         try:
             await self._save(tracker)
         except Exception as error:
-            _note_failure()
-            logger.error(
-                "could not store conversation %s…: %s", tracker.sender_id[:8], type(error).__name__
-            )
-            raise TrackerStoreUnavailable("the conversation could not be stored") from error
+            self.failed("write", tracker.sender_id, error)
+            raise
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Read the latest session of a conversation; a failure is noted for the channel."""
         try:
-            return await super().retrieve(sender_id)
-        except Exception:
-            _note_failure()
+            return await self._read(sender_id)
+        except Exception as error:
+            self.failed("read", sender_id, error)
             raise
+
+    async def _read(self, sender_id: str) -> DialogueStateTracker | None:
+        return await SQLTrackerStore.retrieve(self, sender_id)
 
     async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

@@ -98,10 +98,13 @@ class ClusterTrackerStore(MaskingSQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Retrieve the tracker, waiting (bounded) for a restarting database."""
-        parent: Any = super()
-        return await self._retrying(
-            "read", lambda: self._off_loop(lambda: parent.retrieve(sender_id))
-        )
+        try:
+            return await self._retrying(
+                "read", lambda: self._off_loop(lambda: self._read(sender_id))
+            )
+        except Exception as error:
+            self.failed("read", sender_id, error)
+            raise
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """Retrieve every session of the tracker, waiting (bounded) for the database."""
@@ -112,5 +115,8 @@ class ClusterTrackerStore(MaskingSQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the new events, waiting (bounded) for a restarting database."""
-        parent: Any = super()
-        await self._retrying("write", lambda: self._off_loop(lambda: parent.save(tracker)))
+        try:
+            await self._retrying("write", lambda: self._off_loop(lambda: self._save(tracker)))
+        except Exception as error:
+            self.failed("write", tracker.sender_id, error)
+            raise
