@@ -280,7 +280,7 @@ def install_error_handlers(app: Any) -> None:
     from sanic import response
     from sanic.exceptions import SanicException
 
-    def _json(status: int) -> Any:
+    def json(status: int) -> Any:
         code, message = _STATUS_MESSAGES.get(status, ("error", "请求无法处理。"))
         return response.json(error_body(status, code, message), status=status, ensure_ascii=False)
 
@@ -288,11 +288,11 @@ def install_error_handlers(app: Any) -> None:
         status = int(getattr(exception, "status_code", 500) or 500)
         if status >= 500:
             logger.error("server error on %s: %r", getattr(request, "path", "?"), exception)
-        return _json(status)
+        return json(status)
 
     async def unexpected(request: Any, exception: Exception) -> Any:
         logger.error("unhandled error on %s", getattr(request, "path", "?"), exc_info=exception)
-        return _json(500)
+        return json(500)
 
     app.error_handler.add(SanicException, sanic_error)
     app.error_handler.add(Exception, unexpected)

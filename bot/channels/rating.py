@@ -302,7 +302,7 @@ def validate_feedback(
         InvalidFeedback: for a bad rating, message id, reason code or comment.
 
     """
-    from bot.channels.webchat import clean_text
+    from bot.channels.guard import clean_text
 
     message_id = data.get("message_id")
     rating = data.get("rating")

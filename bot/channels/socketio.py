@@ -52,7 +52,7 @@ from socketio import AsyncServer
 from bot.channels.cards import location_card
 from bot.channels.guard import client_key, payload_is_offered
 from bot.channels.rating import load_feedback_options
-from bot.channels.webchat import (
+from bot.channels.webchat.constants import (
     DEFAULT_MAX_MESSAGE_CHARS,
     DEFAULT_SECRET_FILE,
     DEFAULT_TOKEN_MAX_AGE_DAYS,
@@ -60,13 +60,9 @@ from bot.channels.webchat import (
     MAX_BODY_BYTES,
     SECRET_ENV,
     STALE_BUTTON_TEXT,
-    ApiError,
-    issue_token,
-    load_secret,
-    new_conversation_id,
-    validate_message,
-    verify_token,
 )
+from bot.channels.webchat.inputs import ApiError, validate_message
+from bot.channels.webchat.tokens import issue_token, load_secret, new_conversation_id, verify_token
 from bot.tracker_store import watch_turn
 
 logger = logging.getLogger(__name__)

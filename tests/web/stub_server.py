@@ -38,7 +38,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 
 from bot.channels.rest import SafeRestInput
 from bot.channels.socketio import SignedSocketIOInput
-from bot.channels.webchat import WebChatInput
+from bot.channels.webchat.channel import WebChatInput
 from bot.rasa_server import harden
 
 API_TOKEN = "stub-api-token"

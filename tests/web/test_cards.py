@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.channels.cards import location_card
-from bot.channels.webchat import render_bot_message
+from bot.channels.webchat.history import render_bot_message
 
 TEMPLATE_FILLED = {  # what Rasa's response template makes of utter_place (numbers as text)
     "type": "location",

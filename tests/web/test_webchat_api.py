@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from bot.channels.webchat import issue_token, new_conversation_id
+from bot.channels.webchat.tokens import issue_token, new_conversation_id
 from tests.web.conftest import ChatServer
 from tests.web.helpers import CJK, ChatClient, assert_clear_error, stored_feedback, texts
 
