@@ -5,6 +5,7 @@
 - :mod:`~actions.booking.prompts`: the questions, offering only what is bookable;
 - :mod:`~actions.booking.form`: the forms' ``extract_<slot>`` / ``validate_<slot>``;
 - :mod:`~actions.booking.book`: booking the confirmed slot, leaving the form;
+- :mod:`~actions.booking.verify`: booking code + phone, limited in the database;
 - :mod:`~actions.booking.lookup`: my booking, cancel (confirmed first), reschedule;
 - :mod:`~actions.booking.view`: how a booking is described to its owner.
 

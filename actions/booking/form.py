@@ -29,11 +29,11 @@ from actions.booking import parsing
 from actions.booking.prompts import busy
 from actions.booking.rules import (
     TurnResult,
-    check_code_and_phone,
     validate_booking_turn,
     validate_name,
     validate_phone,
 )
+from actions.booking.verify import check_code_and_phone
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import Reply, say
 from actions.validation import client_key

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from actions.booking import rules as r
+from actions.booking import verify as v
 from bot.db.models import County, Window, WindowBusiness
 from bot.db.queries import booking as q
 from bot.db.session import session_scope
@@ -228,13 +229,13 @@ def test_names_and_phones_are_kept_masked(db: str) -> None:
 def test_code_and_phone_are_checked_together(db: str) -> None:
     code = booked_code(slot_id("固安县", D(2026, 12, 3), T(9, 0)))
     with session_scope() as session:
-        wrong = r.check_code_and_phone(
+        wrong = v.check_code_and_phone(
             session, {"booker_phone": "13987654321"}, {"booking_code": code}, "conv", None
         )
-        found = r.check_code_and_phone(
+        found = v.check_code_and_phone(
             session, {"booking_code": code.lower(), "booker_phone": "13812345678"}, {}, "c", None
         )
-        bad_code = r.check_code_and_phone(session, {"booking_code": "123456"}, {}, "c2", None)
+        bad_code = v.check_code_and_phone(session, {"booking_code": "123456"}, {}, "c2", None)
     assert wrong.updates == {"booking_code": None, "booker_phone": None}
     assert [x.response for x in wrong.replies] == ["utter_booking_not_found_retry"]
     assert found.updates["booking_code"] == code and found.replies == []
@@ -247,6 +248,6 @@ def test_code_and_phone_are_checked_together(db: str) -> None:
 
 def test_helpers() -> None:
     assert r.short_window("固安县公安局户政服务大厅（示例）") == "固安县公安局户政服务大厅"
-    assert r.mask_code("YY7KQ2MD") == "YY7K****"
+    assert v.mask_code("YY7KQ2MD") == "YY7K****"
     assert r.is_phone_value(phone_value("13812345678"))
     assert not r.is_phone_value({"masked": "138****5678"}) and not r.is_phone_value("13812345678")
