@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.db.session import session_scope
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 logger = logging.getLogger(__name__)
 

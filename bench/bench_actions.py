@@ -56,7 +56,7 @@ from bot.db.crypto import hash_phone  # noqa: E402
 from bot.db.models import County, NameCount, Slot, Window  # noqa: E402
 from bot.db.queries.booking import book_slot  # noqa: E402
 from bot.db.seed import seed_holidays, seed_reference, seed_residents, seed_slots  # noqa: E402
-from bot.privacy import mask_phone  # noqa: E402
+from bot.numbers import mask_phone  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"

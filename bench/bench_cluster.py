@@ -37,7 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.profile_turn import categorise  # noqa: E402
 from bot import cli  # noqa: E402
-from bot.privacy import mask_text  # noqa: E402
+from bot.numbers import mask_text  # noqa: E402
 from bot.settings import apply_defaults  # noqa: E402
 from tests.cluster.services import free_block, free_port  # noqa: E402
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "data" / "knowledge"

@@ -26,7 +26,7 @@ from bot import cli
 from bot.cluster import nginx
 from bot.cluster.health import HealthMonitor, Target
 from bot.cluster.settings import ClusterSettings
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 from bot.settings import PROJECT_ROOT
 from bot.supervisor import Service, Supervisor, database_available
 

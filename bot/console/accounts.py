@@ -13,7 +13,7 @@ from bot.console import security, throttle
 from bot.console.config import ConsoleSettings
 from bot.console.models import ROLES, ConsoleLoginAttempt, ConsoleSession, ConsoleUser
 from bot.db.models import utcnow
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 #: Stand-in hashes (one per scrypt cost) checked when an account does not exist or is disabled,
 #: so every login costs one scrypt, whatever the name. Computed once per process.

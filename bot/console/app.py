@@ -5,7 +5,7 @@ session's CSRF token (the login form uses a double-submit cookie); every view an
 written to the audit log (:mod:`bot.console.pipeline`). The views live in
 :mod:`bot.console.views`, one module per area. Database work runs in a thread pool, so the
 event loop never blocks. Every text a template prints goes through
-:func:`bot.privacy.mask_text`, so no page can show a whole phone or ID-card number.
+:func:`bot.numbers.mask_text`, so no page can show a whole phone or ID-card number.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bot.console.db import ConsoleDB
 from bot.console.intents import IntentCatalog, load_catalog
 from bot.console.pipeline import Req, Route, not_found, route_handler, security_headers
 from bot.console.views import ROUTES
-from bot.privacy import mask_data, mask_text
+from bot.numbers import mask_data, mask_text
 
 logger = logging.getLogger(__name__)
 

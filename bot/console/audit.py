@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.console.models import ConsoleAuditLog
-from bot.privacy import mask_data, mask_text
+from bot.numbers import mask_data, mask_text
 
 
 def record(

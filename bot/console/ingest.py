@@ -33,7 +33,7 @@ from bot.console.models import (
 )
 from bot.console.triage import classify
 from bot.db import models as app_models
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 logger = logging.getLogger(__name__)
 __all__ = ["SyncResult", "Syncer", "classify", "item_counts"]

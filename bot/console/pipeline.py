@@ -24,7 +24,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from bot.console import accounts, security
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 if TYPE_CHECKING:
     from bot.console.app import ConsoleApp

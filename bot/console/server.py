@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.console.config import ConsoleSettings
 from bot.console.files import make_private, private_dir
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 logger = logging.getLogger(__name__)
 

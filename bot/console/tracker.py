@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.console import triage
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 _metadata = sa.MetaData()
 #: The columns of ``rasa.core.tracker_store.SQLTrackerStore.SQLEvent``.

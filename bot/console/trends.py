@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.console.models import ConsoleCluster, ConsoleItem, ConsoleUserMessage
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 
 @dataclass

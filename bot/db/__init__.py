@@ -1,7 +1,7 @@
 """The e户政 data layer: SQLAlchemy models, session factory, queries, seed and migrations.
 
 Used by the action server (``actions/``) and the officers' review console. It depends on
-nothing else of ours except :mod:`bot.privacy` (the one masking implementation). The schema
+nothing else of ours except :mod:`bot.numbers` (the one masking implementation). The schema
 is created and upgraded only by the Alembic migrations in ``bot/db/migrations``
 (``python -m bot.db migrate``); sample data comes from ``python -m bot.db seed``.
 

@@ -375,7 +375,7 @@ class Feedback(Base):  # type: ignore[misc]
     """A citizen's 👍/👎 on one bot answer in the web chat (read by the review console).
 
     One row per (conversation, bot message); rating again replaces the row's rating. Texts are
-    stored masked (:func:`bot.privacy.mask_text`); ``user_text`` is the message answered.
+    stored masked (:func:`bot.numbers.mask_text`); ``user_text`` is the message answered.
     """
 
     __tablename__ = "feedback"

@@ -147,7 +147,7 @@ def seed_standard(writer: TrackerWriter, settings: ConsoleSettings) -> dict[str,
     from bot.db import crypto
     from bot.db.models import CallbackRequest, Feedback
     from bot.db.session import make_engine
-    from bot.privacy import mask_phone, mask_text
+    from bot.numbers import mask_phone, mask_text
 
     now = now_utc()
     start = now - dt.timedelta(hours=2)

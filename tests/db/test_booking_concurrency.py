@@ -24,7 +24,7 @@ from bot.db.crypto import hash_phone
 from bot.db.models import Booking, County, Slot, Window
 from bot.db.queries.booking import book_slot
 from bot.db.session import make_engine
-from bot.privacy import mask_phone
+from bot.numbers import mask_phone
 from tests.actions.booking_support import NOW, fresh_database, prepare_database
 
 ATTEMPTS = 50

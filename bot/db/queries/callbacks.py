@@ -1,6 +1,6 @@
 """Messages left for officers (留言): stored masked, with the phone encrypted for the call back.
 
-The text is masked with :func:`bot.privacy.mask_text` before it is stored; the phone is kept as
+The text is masked with :func:`bot.numbers.mask_text` before it is stored; the phone is kept as
 mask + keyed hash + Fernet token (see :mod:`bot.db.crypto`). Officers call back within the
 call-back policy in ``data/knowledge/callback.yml`` (officer-editable), computed on the
 working-day calendar (``holidays``); a message still ``new`` after its deadline is overdue.
@@ -21,7 +21,7 @@ from bot import knowledge
 from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
 from bot.db.models import CALLBACK_STATUSES, CallbackRequest, utcnow
 from bot.db.queries.directory import is_working_day, next_working_day
-from bot.privacy import mask_phone, mask_text
+from bot.numbers import mask_phone, mask_text
 from bot.workdays import to_local, to_utc
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import FEEDBACK_RATINGS, Feedback, utcnow
-from bot.privacy import mask_text
+from bot.numbers import mask_text
 
 MAX_TEXT_CHARS = 4000
 

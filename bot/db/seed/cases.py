@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.db import namedata
 from bot.db.crypto import hash_phone
 from bot.db.models import CASE_STAGES, Case, CaseStageEvent, County, Window
-from bot.privacy import mask_phone
+from bot.numbers import mask_phone
 
 CASE_SEED = 7
 #: Cases are dated relative to this fixed day so case numbers never depend on when the seed ran.
