@@ -20,7 +20,6 @@ Settings come from environment variables with local defaults (see :mod:`bot.sett
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import subprocess
@@ -59,9 +58,6 @@ def _run(cmd: Sequence[str]) -> None:
 
 def prepare_database() -> None:
     """Create/upgrade the schema and seed sample data (idempotent, skipped when seeded)."""
-    if importlib.util.find_spec("bot.db.__main__") is None:
-        logger.warning("bot.db is not available: skipping database preparation")
-        return
     _run([_python(), "-m", "bot.db", "migrate"])
     _run([_python(), "-m", "bot.db", "seed", "--if-empty"])
 
@@ -142,23 +138,19 @@ def wait_for(url: str, timeout: float = 300.0) -> bool:
 
 
 def single_services(model: Path) -> list[Service]:
-    """The components of ``bot run``: action server, Rasa and (if present) the console."""
-    services = [
+    """The components of ``bot run``: action server, Rasa and the review console."""
+    urls = [os.environ["DATABASE_URL"], os.environ["TRACKER_DATABASE_URL"]]
+    return [
         Service("actions", actions_cmd(), cwd=PROJECT_ROOT),
         Service("rasa", server_cmd(model), cwd=PROJECT_ROOT),
+        Service(
+            "console",
+            [_python(), "-m", "bot.console"],
+            cwd=PROJECT_ROOT,
+            precondition=lambda: all(database_available(u) for u in urls),
+            waiting_for="its databases",
+        ),
     ]
-    if importlib.util.find_spec("bot.console.__main__") is not None:
-        urls = [os.environ["DATABASE_URL"], os.environ["TRACKER_DATABASE_URL"]]
-        services.append(
-            Service(
-                "console",
-                [_python(), "-m", "bot.console"],
-                cwd=PROJECT_ROOT,
-                precondition=lambda: all(database_available(u) for u in urls),
-                waiting_for="its databases",
-            )
-        )
-    return services
 
 
 def run_all() -> int:
