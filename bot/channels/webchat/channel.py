@@ -58,8 +58,6 @@ from bot.channels.webchat.inputs import (
     validate_message,
 )
 from bot.channels.webchat.stores import (
-    DatabaseFeedbackStore,
-    DatabaseRevocationStore,
     FeedbackStore,
     RevocationStore,
 )
@@ -160,8 +158,8 @@ class WebChatInput(InputChannel):
     ) -> None:
         """Create the channel."""
         self.settings = settings
-        self.feedback_store: FeedbackStore = feedback_store or DatabaseFeedbackStore()
-        self.revocation_store: RevocationStore = revocation_store or DatabaseRevocationStore()
+        self.feedback_store = feedback_store or FeedbackStore()
+        self.revocation_store = revocation_store or RevocationStore()
         self._revoked: set[str] = set()
         self._fallback_text = FALLBACK_TEXT
         self.feedback_options: FeedbackOptions = load_feedback_options()

@@ -1,94 +1,43 @@
-"""Where ratings and given-up conversations are kept (the database)."""
+"""Where ratings and given-up conversations are kept: the database (blocking calls).
+
+The channel calls these from a worker thread; each call is one short session.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.db.queries import feedback, revocations
+from bot.db.session import session_scope
+
+T = TypeVar("T")
 
 
-class FeedbackStore(Protocol):
-    """Where 👍/👎 ratings go (the database in production)."""
-
-    def save(
-        self,
-        *,
-        conversation_id: str,
-        bot_message_id: str,
-        bot_text: str,
-        user_text: str,
-        rating: str,
-        reason: str | None = None,
-        comment: str | None = None,
-    ) -> None:
-        """Store (or replace) the rating of one bot message (with a 👎's reason)."""
-
-    def ratings(self, conversation_id: str) -> dict[str, str]:
-        """Return ``{bot_message_id: rating}`` for a conversation."""
+def _in_session(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with session_scope() as session:
+        return query(session, *args, **kwargs)
 
 
-class DatabaseFeedbackStore:
-    """Feedback in the ``feedback`` table via :mod:`bot.db.queries.feedback` (blocking calls)."""
+class FeedbackStore:
+    """👍/👎 ratings in the ``feedback`` table (:mod:`bot.db.queries.feedback`)."""
 
-    def save(
-        self,
-        *,
-        conversation_id: str,
-        bot_message_id: str,
-        bot_text: str,
-        user_text: str,
-        rating: str,
-        reason: str | None = None,
-        comment: str | None = None,
-    ) -> None:
-        """Store (or replace) the rating of one bot message (with a 👎's reason)."""
-        from bot.db.queries import feedback
-        from bot.db.session import session_scope
-
-        with session_scope() as session:
-            feedback.save_feedback(
-                session,
-                conversation_id=conversation_id,
-                bot_message_id=bot_message_id,
-                bot_text=bot_text,
-                user_text=user_text,
-                rating=rating,
-                reason=reason,
-                comment=comment,
-            )
+    def save(self, **fields: Any) -> None:
+        """Store (or replace) the rating of one bot message, with a 👎's reason and comment."""
+        _in_session(feedback.save_feedback, **fields)
 
     def ratings(self, conversation_id: str) -> dict[str, str]:
         """Return ``{bot_message_id: rating}`` for a conversation."""
-        from bot.db.queries import feedback
-        from bot.db.session import session_scope
-
-        with session_scope() as session:
-            return feedback.ratings_for_conversation(session, conversation_id)
+        return _in_session(feedback.ratings_for_conversation, conversation_id)
 
 
-class RevocationStore(Protocol):
-    """Where conversations given up by ``/restart`` are remembered (the database)."""
+class RevocationStore:
+    """Conversations given up by ``/restart`` (:mod:`bot.db.queries.revocations`)."""
 
     def revoke(self, conversation_id: str) -> None:
         """Refuse this conversation's token from now on."""
+        _in_session(revocations.revoke, conversation_id)
 
     def is_revoked(self, conversation_id: str) -> bool:
         """Whether this conversation's token is refused."""
-
-
-class DatabaseRevocationStore:
-    """Revocations in the ``revoked_conversations`` table (blocking calls)."""
-
-    def revoke(self, conversation_id: str) -> None:
-        """Refuse this conversation's token from now on."""
-        from bot.db.queries import revocations
-        from bot.db.session import session_scope
-
-        with session_scope() as session:
-            revocations.revoke(session, conversation_id)
-
-    def is_revoked(self, conversation_id: str) -> bool:
-        """Whether this conversation's token is refused."""
-        from bot.db.queries import revocations
-        from bot.db.session import session_scope
-
-        with session_scope() as session:
-            return revocations.is_revoked(session, conversation_id)
+        return _in_session(revocations.is_revoked, conversation_id)
