@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import say
-from actions.slots import ClearSlotsAction
+from actions.slots import ClearSlotsAction, Dispatcher, Slots
 from actions.validation import normalise, phone_problem
 from bot import workdays
 from bot.db.crypto import decrypt_phone, encrypt_phone
@@ -123,20 +123,12 @@ class ValidateLeaveMessageForm(FormValidationAction):
         return "validate_leave_message_form"
 
     async def validate_message_text(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         """Keep the question (masked); a phone number inside it fills ``contact_phone``.
 
         The activation message ("我要留言", or the button payload ``/leave_message``) alone is
         no question: the form then asks for one.
-
-        Returns:
-            Slot updates.
-
         """
         original = str(slot_value or "").strip()
         if original.startswith("/"):  # a button payload ("/leave_message") is no question
@@ -157,18 +149,9 @@ class ValidateLeaveMessageForm(FormValidationAction):
         return updates
 
     async def validate_contact_phone(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accept a mainland mobile number; explain what is wrong otherwise.
-
-        Returns:
-            Slot updates.
-
-        """
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Accept a mainland mobile number; explain what is wrong otherwise."""
         raw = str(slot_value or "")
         phone = parse_phone(raw)
         if phone is None:

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import Reply, say
-from actions.slots import ClearSlotsAction
+from actions.slots import ClearSlotsAction, Dispatcher, Slots
 from actions.validation import (
     case_number_problem,
     client_key,
@@ -93,19 +93,11 @@ class ValidateCaseStatusForm(FormValidationAction):
         return "validate_case_status_form"
 
     async def validate_case_number(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         """Accept ``SL`` + 12 digits (lowercase, full-width, spaces tolerated).
 
         If the same message also carries the 4-digit factor, it is taken too.
-
-        Returns:
-            Slot updates.
-
         """
         raw = str(slot_value or "")
         number = parse_case_number(raw)
@@ -126,19 +118,9 @@ class ValidateCaseStatusForm(FormValidationAction):
         return updates
 
     async def validate_phone_last4(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accept 4 digits, or a full mobile number (needed when a case had many failures).
-
-        Returns:
-            Slot updates. A full phone number is kept for this turn's lookup only (the
-            tracker store masks it, the lookup clears it).
-
-        """
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Accept 4 digits, or a full mobile number (needed when a case had many failures)."""
         if slot_value is None:  # cleared by the previous lookup: nothing typed to judge
             return {"phone_last4": None}
         raw = str(slot_value)

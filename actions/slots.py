@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+#: Short names for the types of every validator's signature.
+Dispatcher = CollectingDispatcher
+Slots = dict[str, Any]
 
 
 class ClearSlotsAction(Action, metaclass=ABCMeta):
