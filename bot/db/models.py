@@ -319,7 +319,7 @@ class CallbackRequest(Base):  # type: ignore[misc]
     __tablename__ = "callback_requests"
     __table_args__ = (
         CheckConstraint(f"status IN {_in(CALLBACK_STATUSES)}", name="status"),
-        Index("ix_messages_status_created", "status", "created_at"),
+        Index("ix_callback_requests_status_created", "status", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
