@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console.config import ConsoleSettings
-from bot.db.session import make_engine
+from bot.db.session import make_engine, transaction
 
 
 class ConsoleDB:
@@ -75,15 +75,8 @@ class ConsoleDB:
         """
         self.engine  # noqa: B018  (creates the sessionmaker)
         assert self._sessionmaker is not None
-        session = self._sessionmaker()
-        try:
+        with transaction(self._sessionmaker) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def has_table(self, engine: Engine, name: str) -> bool:
         """Whether ``name`` exists in ``engine``'s database (positive answers are cached).

@@ -157,14 +157,17 @@ def reset() -> None:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """Provide a short transactional session: commit on success, roll back on any error.
+def transaction(maker: sessionmaker) -> Iterator[Session]:
+    """A session from ``maker`` that commits on success and rolls back on any error.
+
+    Args:
+        maker: a session factory.
 
     Yields:
-        A session; nothing is left half-done in the database if the block raises.
+        The session; nothing is left half-done in the database if the block raises.
 
     """
-    session = get_sessionmaker()()
+    session = maker()
     try:
         yield session
         session.commit()
@@ -173,3 +176,15 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """Provide a short transactional session on the configured database.
+
+    Yields:
+        A session (see :func:`transaction`).
+
+    """
+    with transaction(get_sessionmaker()) as session:
+        yield session
