@@ -31,6 +31,7 @@ def shell(model_path: Path, bot: ChatServer):
     env = dict(os.environ)
     env.update(
         ACTION_ENDPOINT_URL=bot.action_endpoint_url,
+        ACTION_SERVER_TOKEN=bot.servers[0].env["ACTION_SERVER_TOKEN"],  # the running server's
         DATABASE_URL=bot.database_url,
         TRACKER_DATABASE_URL=f"sqlite:///{data_dir / 'tracker.db'}",
         # What `make run` listens on: the shell must not try to take it.
