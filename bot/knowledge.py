@@ -242,3 +242,71 @@ def topics() -> dict[str, Topic]:
                 payload=str(item.get("payload", "")),
             )
     return result
+
+
+def _read_text_cached(path: Path, parse: Any) -> Any:
+    """Read and parse a file, cached until its modification time changes."""
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return parse("")
+    with _lock:
+        cached = _cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    data = parse(path.read_text(encoding="utf-8"))
+    with _lock:
+        _cache[path] = (mtime, data)
+    return data
+
+
+def _parse_hanzi_table(text: str) -> frozenset[str]:
+    chars = set()
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and len(parts[1]) == 1:
+            chars.add(parts[1])
+    return frozenset(chars)
+
+
+def standard_hanzi() -> frozenset[str]:
+    """The 8,105 characters of the 《通用规范汉字表》 (``tongyong-guifan-hanzi-8105.tsv``).
+
+    Returns:
+        The set of standard characters (empty if the file is missing).
+    """
+    path = knowledge_dir() / "tongyong-guifan-hanzi-8105.tsv"
+    return frozenset(_read_text_cached(path, _parse_hanzi_table))
+
+
+class _KeepMissing(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _responses_dir() -> Path:
+    return Path(os.environ.get("RESPONSES_DIR", PROJECT_ROOT / "data" / "responses"))
+
+
+def response_text(key: str, **values: Any) -> str:
+    """The first text of response ``key`` in ``data/responses/*.yml``, with ``{name}`` filled.
+
+    Actions use this so that every sentence a citizen reads stays in the response files,
+    where officers edit it.
+
+    Args:
+        key: e.g. ``"utter_name_not_standard"``.
+        **values: values for the ``{placeholders}`` of the text.
+
+    Returns:
+        The text; placeholders without a value are left as they are.
+
+    Raises:
+        KeyError: when no response file defines ``key``.
+    """
+    for path in sorted(_responses_dir().glob("*.yml")):
+        data = _read_text_cached(path, lambda text: yaml.safe_load(text) or {})
+        variants = (data.get("responses") or {}).get(key)
+        if variants:
+            return str(variants[0].get("text", "")).format_map(_KeepMissing(values))
+    raise KeyError(key)
