@@ -22,25 +22,14 @@ def knowledge_dir() -> Path:
     return Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"))
 
 
-# Longer words that contain an alias without meaning it ("大城市" is not 大城县, "没有房" is not
-# a home owner). A match inside one of these is ignored by every alias lookup.
-FALSE_FRIENDS: tuple[str, ...] = (
-    "大城市",
-    "没有房",
-    "没房",
-    "工作人员",
-    "工作日",
-    "没工作",
-    "没有工作",
-    "上班时间",
-    "几点上班",
-    "上班吗",
-)
-
-
 def is_false_friend(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` lies inside one of the :data:`FALSE_FRIENDS` words."""
-    for word in FALSE_FRIENDS:
+    """Whether ``text[start:end]`` lies inside a longer word that does not mean the alias.
+
+    The words ("大城市" is not 大城县, "没有房" is not a home owner) are ``false_friends`` in
+    ``vocab.yml``.
+    """
+    for word in load_file("vocab.yml").get("false_friends") or []:
+        word = str(word)
         pos = text.find(word)
         while pos != -1:
             if pos <= start and end <= pos + len(word):
@@ -310,3 +299,19 @@ def response_text(key: str, **values: Any) -> str:
         if variants:
             return str(variants[0].get("text", "")).format_map(_KeepMissing(values))
     raise KeyError(key)
+
+
+SAMPLE_MARKERS = ("（示例）", "(示例)")
+
+
+def is_sample(name: str) -> bool:
+    """Whether a knowledge file is marked ``sample: true`` (placeholder data)."""
+    data = load_file(name)
+    return bool(isinstance(data, dict) and data.get("sample"))
+
+
+def strip_sample(text: str) -> str:
+    """Drop the per-item "（示例）" markers: an answer carries one footnote instead."""
+    for marker in SAMPLE_MARKERS:
+        text = text.replace(marker, "")
+    return text.strip()

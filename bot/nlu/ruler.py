@@ -13,28 +13,13 @@ from typing import Any
 
 from bot.nlu.normalize import normalize_text
 
-# Fixed vocabularies (canonical value -> surface forms). Counties and move-in situations come
-# from data/knowledge/ so officers can extend them without touching code.
-BUSINESS_TYPES: dict[str, list[str]] = {
-    "id_card": ["身份证", "居民身份证", "二代证", "身份证件", "id card", "身份正"],
-    "hukou_move_in": ["户口迁入", "迁户口", "落户", "户口迁移", "迁入户口", "户口迁过来"],
-    "birth_registration": ["出生登记", "新生儿落户", "新生儿上户口", "报出生"],
-    "death_deregistration": ["死亡注销", "注销户口", "户口注销"],
-    "residence_permit": ["居住证"],
-    "hukou_booklet": ["户口本", "户口簿", "户口薄"],
-    "certificate": ["开证明", "证明开具", "亲属关系证明"],
-}
-POINT_TYPES: dict[str, list[str]] = {
-    "self_service": ["自助机", "自助设备", "自助受理点", "自助点", "24小时自助", "自助办证机"],
-    "paternity": ["亲子鉴定"],
-    "notary": ["公证处", "公证"],
-    "translation": ["翻译机构", "翻译公司", "翻译"],
-    "window": ["户籍窗口", "户政窗口", "户政大厅", "户籍大厅", "办证大厅"],
-}
-GENDERS: dict[str, list[str]] = {
-    "male": ["男孩", "男宝", "男娃", "儿子", "男生", "小子", "男"],
-    "female": ["女孩", "女宝", "女娃", "闺女", "女儿", "女生", "姑娘", "女"],
-}
+# Vocabularies (canonical value -> surface forms) live in data/knowledge/vocab.yml; counties
+# and move-in situations in counties.yml and move_in.yml, so officers can extend them.
+VOCAB_ENTITIES: tuple[tuple[str, str], ...] = (
+    ("business_type", "business_types"),
+    ("point_type", "point_types"),
+    ("gender", "genders"),
+)
 
 # 12 digits in one piece first ("sl202611050123 5678" carries the factor after the number),
 # else digits with spaces inside ("sl 2026 1105 0123").
@@ -65,24 +50,16 @@ def _knowledge_patterns(knowledge_dir: str | None) -> list[_Pattern]:
         for situation in knowledge.situations():
             for form in {situation.name, *situation.aliases}:
                 patterns.append(_Pattern("move_in_situation", situation.code, form))
+        vocab = knowledge.load_file("vocab.yml")
+        for label, key in VOCAB_ENTITIES:
+            for value, forms in (vocab.get(key) or {}).items():
+                patterns.extend(_Pattern(label, str(value), str(form)) for form in forms or [])
     finally:
         if knowledge_dir:
             if previous is None:
                 os.environ.pop("KNOWLEDGE_DIR", None)
             else:
                 os.environ["KNOWLEDGE_DIR"] = previous
-    return patterns
-
-
-def _fixed_patterns() -> list[_Pattern]:
-    patterns: list[_Pattern] = []
-    for label, table in (
-        ("business_type", BUSINESS_TYPES),
-        ("point_type", POINT_TYPES),
-        ("gender", GENDERS),
-    ):
-        for value, forms in table.items():
-            patterns.extend(_Pattern(label, value, form) for form in forms)
     return patterns
 
 
@@ -116,8 +93,8 @@ class EntityRulerMatcher:
 
     @classmethod
     def from_knowledge(cls, knowledge_dir: str | None = None) -> EntityRulerMatcher:
-        """Build the matcher from the knowledge files and the fixed vocabularies."""
-        return cls(_knowledge_patterns(knowledge_dir) + _fixed_patterns())
+        """Build the matcher from the knowledge files (counties, situations, vocab.yml)."""
+        return cls(_knowledge_patterns(knowledge_dir))
 
     def extract(self, text: str) -> list[dict[str, Any]]:
         """Find entities in (raw or normalised) text.
