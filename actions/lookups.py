@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from actions.booking import BUSY_RESPONSE, Message, county_from_text
 from actions.db import DatabaseUnavailable, run_db
+from bot import knowledge
 from bot.db.queries import directory
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,11 @@ def describe_place(
         The text block.
 
     """
-    lines = [f"【{name}】", f"地址：{address}" + (f"；电话：{phone}" if phone else "")]
+    # one sample footnote per reply (see _sample_footnote) instead of a marker on every name
+    lines = [
+        f"【{knowledge.strip_sample(name)}】",
+        f"地址：{address}" + (f"；电话：{phone}" if phone else ""),
+    ]
     if hours:
         lines.append(f"时间：{hours}")
     link = map_link(name, lng, lat)
@@ -172,7 +177,7 @@ def window_reply(session: Session, county: str | None) -> dict[str, Any]:
         f"\n（共{len(windows)}个窗口，以上为前{MAX_PLACES}个）" if len(windows) > MAX_PLACES else ""
     )
     text = f"{county}的户籍窗口：\n" + "\n".join(blocks) + more
-    text += "\n办理前可先预约，到窗口免排队。"
+    text += "\n办理前可先预约，到窗口免排队。" + _sample_footnote(w.name for w in windows)
     return {
         "text": text,
         "buttons": [
@@ -231,7 +236,7 @@ def service_point_reply(
         return {
             "text": (
                 f"全市共有{len(everywhere)}个{label}（市区{in_urban}个），可自助办理身份证"
-                "申领、补领、换领的受理和缴费，全天开放。请问您要查哪个区县的？"
+                "补领、换领的受理和缴费（首次申领请到户籍窗口），全天开放。请问您要查哪个区县的？"
             ),
             "buttons": _county_buttons(
                 "find_service_point", with_points, point_type="self_service"
@@ -255,7 +260,15 @@ def service_point_reply(
         text += f"\n（共{len(points)}个，以上为前{MAX_PLACES}个）"
     if point_type in _NOT_POLICE:
         text += "\n以上机构不属于公安机关，具体业务请直接电话咨询。"
+    text += _sample_footnote(p.name for p in points[:MAX_PLACES])
     return {"text": text, "buttons": buttons, "county": county if points else None}
+
+
+def _sample_footnote(names: Any) -> str:
+    """One line saying the places are sample data, when any of them is marked （示例）."""
+    if any(knowledge.strip_sample(n) != n for n in names):
+        return "\n" + knowledge.response_text("utter_sample_places_footnote")
+    return ""
 
 
 async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> List[EventType]:

@@ -6,7 +6,8 @@
 #  3. rasa train (fixed random seeds) into var/test-models
 #  4. rasa test core: the end-to-end test stories (dialogue predictions)
 #  5. pytest -m needs_model, against one real bot (rasa run + action server, started once):
-#     held-out NLU evaluation (fails below 0.92 intent accuracy), the story texts' answers,
+#     NLU accuracy (frozen test set >= the claim in bench/claims.json minus 1 point, dev set as
+#     a regression check), the story texts' answers,
 #     a real `rasa shell` in a pseudo-terminal, browser tests of the chat page and console
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,5 +44,5 @@ stage "4/5 rasa test core (end-to-end test stories)"
 $RASA test core --model "$TEST_MODEL" --stories tests/stories \
   --fail-on-prediction-errors --no-plot --out "$OUT/core"
 
-stage "5/5 pytest (trained model: held-out NLU, rasa shell, browser)"
+stage "5/5 pytest (trained model: NLU accuracy, rasa shell, browser)"
 $PY -m pytest -m needs_model -q --durations=10

@@ -26,7 +26,8 @@ URBAN = {"广阳区", "安次区", "廊坊经济技术开发区"}
 # Langfang municipality, generously: 文安/大城 in the south to 三河/燕郊 in the north.
 LAT_RANGE = (38.45, 40.15)
 LNG_RANGE = (116.10, 117.35)
-LANDLINE = re.compile(r"^0316-\d{7}$")
+# Sample phones cannot be real: a local number never starts with 0.
+LANDLINE = re.compile(r"^0316-0000\d{3}$")
 SAMPLE_HEADER = "# 示例数据（SAMPLE）"
 
 # Plain intents a citizen can pick from a clarify button (greetings / yes-no / form answers
