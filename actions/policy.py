@@ -208,10 +208,16 @@ class ActionMoveInMaterials(Action):
         situation = next((s for s in knowledge.situations() if s.code == code), None)
         # Forget the situation so a new move-in question asks again; keep the county.
         forget: List[EventType] = [SlotSet("move_in_situation", None)]
-        if situation is None:
+        if situation is None:  # a side question inside another form: offer the situations
             dispatcher.utter_message(
-                text=response_text("utter_move_in_not_found"),
-                buttons=[{"title": "留言给民警", "payload": "/leave_message"}],
+                text=response_text("utter_move_in_pick_situation"),
+                buttons=[
+                    {
+                        "title": s.label,
+                        "payload": f'/ask_move_in{{"move_in_situation":"{s.code}"}}',
+                    }
+                    for s in knowledge.situations()
+                ],
             )
             return forget
         if county is None:
