@@ -91,12 +91,12 @@ def rasa_train(config: Path, name: str, nlu_only: bool) -> tuple[Path, float]:
     """
     env = dict(os.environ, RASA_MAX_CACHE_SIZE="0", PYTHONHASHSEED="0")
     out = WORK / "models"
-    data = ["nlu", "--nlu", "data"] if nlu_only else ["--data", "data"]
+    data = ["nlu", "--nlu", "data"] if nlu_only else ["--data", "data", "--augmentation", "0"]
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", *data, "--config", str(config)]
         + ["--domain", "domain.yml", "--out", str(out)]
-        + ["--fixed-model-name", name, "--augmentation", "0", "--quiet"],
+        + ["--fixed-model-name", name, "--quiet"],
         cwd=ROOT,
         env=env,
         check=True,
