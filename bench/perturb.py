@@ -11,49 +11,30 @@ from __future__ import annotations
 
 import functools
 import random
+import sys
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.normalize import opencc_characters  # noqa: E402
+from bot.nlu.pinyin import pinyin_table  # noqa: E402
+
 HANZI_TABLE = ROOT / "data" / "knowledge" / "tongyong-guifan-hanzi-8105.tsv"
 KINDS = ("typo", "homophone", "traditional", "fullwidth", "emoji")
 EMOJI = ("😊", "🙏", "👍", "😭", "🤔", "💪", "❤️", "😅")
 MIN_HAN_FOR_EDITS = 4  # shorter items lose their meaning when a character is changed
 
 
-def _toneless(pinyin: str) -> str:
-    first = pinyin.split(",")[0].strip()
-    folded = unicodedata.normalize("NFKD", first)
-    return "".join(c for c in folded if not unicodedata.combining(c)).replace("ü", "v")
-
-
 @functools.lru_cache(maxsize=1)
 def _homophones() -> dict[str, list[str]]:
+    table = pinyin_table(str(HANZI_TABLE.parent))  # table order: level 1 (most common) first
     by_sound: dict[str, list[str]] = defaultdict(list)
-    sound_of: dict[str, str] = {}
-    for line in HANZI_TABLE.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and len(parts[1]) == 1:
-            sound = _toneless(parts[2])
-            by_sound[sound].append(parts[1])  # table order: level 1 (most common) first
-            sound_of[parts[1]] = sound
-    return {char: [c for c in by_sound[s] if c != char] for char, s in sound_of.items()}
-
-
-@functools.lru_cache(maxsize=1)
-def _traditional() -> dict[str, str]:
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "STCharacters.txt"
-    table: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) == 2 and len(parts[0]) == 1:
-            target = parts[1].split(" ")[0]
-            if len(target) == 1 and target != parts[0]:
-                table[parts[0]] = target
-    return table
+    for char, sound in table.items():
+        by_sound[sound].append(char)
+    return {char: [c for c in by_sound[sound] if c != char] for char, sound in table.items()}
 
 
 def _is_han(char: str) -> bool:
@@ -95,7 +76,7 @@ def homophone(text: str, rng: random.Random) -> str:
 
 def traditional(text: str, rng: random.Random) -> str:
     """Write the whole utterance in traditional characters."""
-    table = _traditional()
+    table = opencc_characters("STCharacters.txt")
     return "".join(table.get(c, c) for c in text)
 
 

@@ -32,6 +32,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.components import process_each
+
 TABLE = "tongyong-guifan-hanzi-8105.tsv"
 VOCABULARY_FILE = "pinyin_vocabulary.json"
 
@@ -148,7 +150,8 @@ class PinyinFeaturizer(SparseFeaturizer, GraphComponent):
                 row[index] += 1.0
         return row
 
-    def _featurize(self, message: Message) -> None:
+    def process_message(self, message: Message) -> None:
+        """Add the pinyin features of one message."""
         text = message.get(TEXT)
         tokens = message.get(TOKENS_NAMES[TEXT], [])
         if not isinstance(text, str) or not text or not tokens or not self.vocabulary:
@@ -161,12 +164,8 @@ class PinyinFeaturizer(SparseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurize every training example."""
-        for example in training_data.training_examples:
-            self._featurize(example)
-        return training_data
+        return process_each(self.process_message, training_data)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Featurize incoming messages."""
-        for message in messages:
-            self._featurize(message)
-        return messages
+        return process_each(self.process_message, messages)
