@@ -67,7 +67,8 @@ format: install
 ## Benchmarks (NLU accuracy and latency, turn latency, training time, memory, actions,
 ## console inbox with 100,000 conversations).
 bench: install nginx
-	$(PY) bench/run.py
+	$(PY) bench/bench_nlu.py --keep
+	$(PY) bench/run.py --model var/bench-nlu/models/ours.tar.gz
 	$(PY) bench/bench_actions.py
 	$(PY) bench/bench_console.py
 	$(PY) bench/bench_console.py --postgres || \

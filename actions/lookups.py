@@ -99,7 +99,7 @@ def place_card(
 
     """
     return {
-        "place_name": name,
+        "place_name": knowledge.strip_sample(name),
         "place_address": address,
         "place_phone": phone or "",
         "place_hours": hours or "",
@@ -162,7 +162,7 @@ def window_reply(session: Session, county: str | None) -> dict[str, Any]:
             place_card(w.name, w.address, w.phone, w.hours, w.lng, w.lat)
             for w in windows[:MAX_PLACES]
         ],
-        "text": "办理前可先预约，到窗口免排队。",
+        "text": "办理前可先预约，到窗口免排队。" + _sample_footnote(w.name for w in windows),
         "buttons": [
             {"title": "预约办理", "payload": _payload("book_appointment", county=county)},
             {
@@ -221,7 +221,7 @@ def service_point_reply(
         return {
             "text": (
                 f"全市共有{len(everywhere)}个{label}（市区{in_urban}个），可自助办理身份证"
-                "换领、补领的受理和缴费，全天开放。请问您要查哪个区县的？"
+                "补领、换领的受理和缴费（首次申领请到户籍窗口），全天开放。请问您要查哪个区县的？"
             ),
             "buttons": _county_buttons(
                 "find_service_point", with_points, point_type="self_service"
@@ -240,7 +240,9 @@ def service_point_reply(
     if len(points) > MAX_PLACES:
         intro = intro.rstrip("：") + f"（共{len(points)}个，先列出{MAX_PLACES}个）："
     closing = {
-        "self_service": "可自助办理身份证换领、补领的受理和缴费，全天开放。",
+        "self_service": (
+            "可自助办理身份证补领、换领的受理和缴费（首次申领请到户籍窗口），全天开放。"
+        ),
     }.get(point_type, "以上机构不属于公安机关，具体业务请直接电话咨询。")
     return {
         "intro": intro,
@@ -248,10 +250,17 @@ def service_point_reply(
             place_card(p.name, p.address, p.phone, p.hours, p.lng, p.lat)
             for p in points[:MAX_PLACES]
         ],
-        "text": closing,
+        "text": closing + _sample_footnote(p.name for p in points[:MAX_PLACES]),
         "buttons": buttons,
         "county": county if points else None,
     }
+
+
+def _sample_footnote(names: Any) -> str:
+    """One line saying the places are sample data, when any of them is marked （示例）."""
+    if any(knowledge.strip_sample(n) != n for n in names):
+        return "\n" + knowledge.response_text("utter_sample_places_footnote")
+    return ""
 
 
 async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> List[EventType]:

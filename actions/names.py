@@ -2,7 +2,9 @@
 
 The name comes from the raw text (there is no name entity): "张一诺", "帮我查下叫李子涵的多不多",
 "男孩 王梓轩" all work; the validator extracts it, splits compound surnames and rejects digits,
-Latin letters, symbols, more than 6 characters and non-standard characters with a reason.
+Latin letters, symbols and more than 6 characters with a reason. A character outside the
+8,105-character 《通用规范汉字表》 (shipped as ``data/knowledge/tongyong-guifan-hanzi-8105.tsv``)
+gets "可能无法登记，以派出所为准" (wording in ``data/responses/names.yml``).
 The reply gives only counts (in Langfang, and of the requested gender) and a verdict, never
 anything about a holder. The name is cleared from the slots after the check and logged masked.
 """
@@ -10,6 +12,7 @@ anything about a holder. The name is cleared from the slots after the check and 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,7 +23,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
 from actions.slots import ClearSlotsAction
-from actions.validation import extract_gender, extract_name, validate_name
+from actions.validation import (
+    NameCheck,
+    extract_gender,
+    extract_name,
+    normalise,
+    split_name,
+    validate_name,
+)
+from bot import knowledge
 from bot.db.queries.names import NameHolders, check_name
 
 logger = logging.getLogger(__name__)
@@ -35,6 +46,44 @@ ADVICE = {
     "重名较少": "重名不多，可以放心考虑。",
     "暂无重名": "目前没有同名登记人员。",
 }
+
+
+# Stands in for every Chinese character while ``validate_name`` checks the other rules.
+_PLAIN_HAN = "一"
+
+
+def _is_cjk(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK ")
+
+
+def check_newborn_name(name: str) -> NameCheck:
+    """Validate a full name; the character rule is the 《通用规范汉字表》 (8,105 characters).
+
+    ``actions.validation.validate_name`` checks length, digits, letters and symbols; its own
+    character set (GB 2312 plus an allow-list) only approximates the table, so every Chinese
+    character is shown to it as a plain one and the table decides.
+
+    Args:
+        name: the extracted full name.
+
+    Returns:
+        A ``NameCheck`` whose ``reason`` is the whole reply for a refusal: characters outside
+        the table get “可能无法登记，以派出所为准” (``utter_name_not_standard``), other problems
+        ``utter_name_invalid``.
+    """
+    value = normalise(name)
+    check = validate_name("".join(_PLAIN_HAN if _is_cjk(c) else c for c in value))
+    if not check.ok:
+        reason = knowledge.response_text("utter_name_invalid", reason=check.reason)
+        return NameCheck(value, False, reason=reason)
+    standard = knowledge.standard_hanzi()
+    outside = [c for c in dict.fromkeys(value) if c not in standard]
+    if outside:
+        chars = "、".join(f"“{c}”" for c in outside)
+        reason = knowledge.response_text("utter_name_not_standard", chars=chars)
+        return NameCheck(value, False, reason=reason)
+    surname, given = split_name(value)
+    return NameCheck(value, True, surname=surname, given_name=given)
 
 
 def mask_name(name: str) -> str:
@@ -136,9 +185,9 @@ class ValidateNameCheckForm(FormValidationAction):
                 dispatcher.utter_message(text="请输入要查询的完整姓名（姓和名），例如：张一诺。")
             updates["newborn_name"] = None
             return updates
-        check = validate_name(candidate)
+        check = check_newborn_name(candidate)
         if not check.ok:
-            dispatcher.utter_message(text=f"这个名字无法查询：{check.reason}")
+            dispatcher.utter_message(text=check.reason)
             updates["newborn_name"] = None
             return updates
         updates["newborn_name"] = check.name
@@ -170,9 +219,9 @@ class ActionCheckName(Action):
 
         """
         clear: list[EventType] = [SlotSet("newborn_name", None), SlotSet("newborn_gender", None)]
-        check = validate_name(str(tracker.get_slot("newborn_name") or ""))
+        check = check_newborn_name(str(tracker.get_slot("newborn_name") or ""))
         if not check.ok:
-            dispatcher.utter_message(text=f"这个名字无法查询：{check.reason}")
+            dispatcher.utter_message(text=check.reason)
             return clear
         gender = normalise_gender(tracker.get_slot("newborn_gender"))
         try:

@@ -2,7 +2,13 @@
 
 The move-in catalogue (situations × counties) and the topic labels live in
 ``data/knowledge/`` and are re-read when they change, so officers can add a county or change
-a materials list without a code change or retraining.
+a materials list without a code change or retraining; every sentence is in
+``data/responses/policy.yml``.
+
+The first reply answers: once the situation is known (from everyday words such as 二手房,
+老公, 交了社保 — aliases in ``move_in.yml``) the form is done. With a county the reply lists
+that county's materials; without one it lists the situation's common materials and offers the
+counties (buttons carrying both county and situation) for the local additions.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import knowledge
+from bot.knowledge import response_text
 
 logger = logging.getLogger(__name__)
 
 MAX_MATERIALS_SHOWN = 8
+# Topics that mean "a person, please": the clarify question's last button already offers that.
+MESSAGE_TOPICS = frozenset({"leave_message", "human_handoff"})
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -53,8 +62,8 @@ class ValidateHukouMoveInForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[str]:
-        """Ask for the situation first, then the county."""
-        return ["move_in_situation", "county"]
+        """Only the situation is asked for: the county is optional (see the module docstring)."""
+        return ["move_in_situation"]
 
     async def extract_county(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -86,9 +95,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
         county = knowledge.canonical_county(str(value)) if value else None
         if county:
             return {"county": county}
-        dispatcher.utter_message(
-            text="抱歉，没有找到这个县（市、区）。请从下面选择您要办理业务的县（市、区）。"
-        )
+        dispatcher.utter_message(text=response_text("utter_move_in_unknown_county"))
         return {"county": None}
 
     def validate_move_in_situation(
@@ -103,7 +110,7 @@ class ValidateHukouMoveInForm(FormValidationAction):
         situation = knowledge.canonical_situation(str(value)) if value else None
         if situation:
             return {"move_in_situation": situation}
-        dispatcher.utter_message(text="抱歉，没听明白您的迁入情形，请从下面的选项中选择。")
+        dispatcher.utter_message(text=response_text("utter_move_in_unknown_situation"))
         return {"move_in_situation": None}
 
 
@@ -122,15 +129,21 @@ class ActionAskCounty(Action):
             {"title": county.name, "payload": f'/inform{{"county":"{county.name}"}}'}
             for county in knowledge.counties()
         ]
-        dispatcher.utter_message(
-            text="请问您要把户口迁入廊坊哪个县（市、区）？各地材料要求略有不同。",
-            buttons=buttons,
-        )
+        dispatcher.utter_message(text=response_text("utter_move_in_ask_county"), buttons=buttons)
         return []
 
 
+def _materials_lines(materials: List[str], notes: List[str]) -> List[str]:
+    shown = materials[:MAX_MATERIALS_SHOWN]
+    lines = [f"{i}. {item}" for i, item in enumerate(shown, start=1)]
+    if len(materials) > len(shown):
+        lines.append(response_text("utter_move_in_more_items", count=len(materials) - len(shown)))
+    lines += [response_text("utter_move_in_note", note=note) for note in notes[:2]]
+    return lines
+
+
 def format_move_in_answer(answer: knowledge.MoveInAnswer) -> str:
-    """Render the materials list in a few short lines.
+    """Render one county's materials list in a few short lines, with one sample footnote.
 
     Args:
         answer: the materials for one situation in one county.
@@ -138,22 +151,49 @@ def format_move_in_answer(answer: knowledge.MoveInAnswer) -> str:
     Returns:
         The reply text.
     """
-    lines = [f"在{answer.county}办理“{answer.situation.name}”，请准备："]
-    shown = answer.materials[:MAX_MATERIALS_SHOWN]
-    lines += [f"{i}. {item}" for i, item in enumerate(shown, start=1)]
-    if len(answer.materials) > len(shown):
-        lines.append(f"（另有{len(answer.materials) - len(shown)}项，以预审民警通知为准）")
-    lines += [f"提示：{note}" for note in answer.notes[:2]]
-    place = answer.window or f"{answer.county}公安局户政服务大厅"
-    lines.append(
-        "办理：先在“廊坊e户政”小程序拍照上传材料预审（一般24小时内审核），"
-        f"通过后带原件到{place}一次办结。"
+    header = response_text(
+        "utter_move_in_local_header", county=answer.county, situation=answer.situation.name
     )
+    place = answer.window or response_text("utter_move_in_default_place", county=answer.county)
+    lines = [header, *_materials_lines(answer.materials, answer.notes)]
+    lines.append(response_text("utter_move_in_how_to", place=knowledge.strip_sample(place)))
+    if knowledge.is_sample("move_in.yml"):
+        lines.append(response_text("utter_move_in_sample_footnote"))
     return "\n".join(lines)
 
 
+def format_common_answer(situation: knowledge.Situation) -> str:
+    """Render a situation's common materials (no county yet) and ask for the county.
+
+    Args:
+        situation: the move-in situation.
+
+    Returns:
+        The reply text.
+    """
+    lines = [response_text("utter_move_in_common_header", situation=situation.name)]
+    lines += _materials_lines(list(situation.materials), [situation.note] if situation.note else [])
+    place = response_text("utter_move_in_default_place", county="所在县（市、区）")
+    lines.append(response_text("utter_move_in_how_to", place=place))
+    lines.append(response_text("utter_move_in_pick_county"))
+    return "\n".join(lines)
+
+
+def county_buttons(situation_code: str) -> List[Dict[str, str]]:
+    """One button per county that asks again with both the county and the situation."""
+    return [
+        {
+            "title": county.name,
+            "payload": (
+                f'/ask_move_in{{"county":"{county.name}","move_in_situation":"{situation_code}"}}'
+            ),
+        }
+        for county in knowledge.counties()
+    ]
+
+
 class ActionMoveInMaterials(Action):
-    """Lists the move-in materials for the situation and county in the slots."""
+    """Answers the move-in question: the county's list, or the common list and the counties."""
 
     def name(self) -> str:
         """Action name."""
@@ -163,15 +203,35 @@ class ActionMoveInMaterials(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Reply with the materials list, then offer booking and related help."""
-        county = tracker.get_slot("county")
-        situation = tracker.get_slot("move_in_situation")
-        answer = knowledge.move_in_materials(str(county), str(situation))
+        county = knowledge.canonical_county(tracker.get_slot("county"))
+        code = str(tracker.get_slot("move_in_situation") or "")
+        situation = next((s for s in knowledge.situations() if s.code == code), None)
+        # Forget the situation so a new move-in question asks again; keep the county.
+        forget: List[EventType] = [SlotSet("move_in_situation", None)]
+        if situation is None:  # a side question inside another form: offer the situations
+            dispatcher.utter_message(
+                text=response_text("utter_move_in_pick_situation"),
+                buttons=[
+                    {
+                        "title": s.label,
+                        "payload": f'/ask_move_in{{"move_in_situation":"{s.code}"}}',
+                    }
+                    for s in knowledge.situations()
+                ],
+            )
+            return forget
+        if county is None:
+            dispatcher.utter_message(
+                text=format_common_answer(situation), buttons=county_buttons(situation.code)
+            )
+            return forget
+        answer = knowledge.move_in_materials(county, situation.code)
         if answer is None:
             dispatcher.utter_message(
-                text="抱歉，暂时没有找到该情形的材料清单。您可以留言给户籍民警，我们会尽快答复。",
+                text=response_text("utter_move_in_not_found"),
                 buttons=[{"title": "留言给民警", "payload": "/leave_message"}],
             )
-            return [SlotSet("move_in_situation", None)]
+            return forget
         dispatcher.utter_message(
             text=format_move_in_answer(answer),
             buttons=[
@@ -180,9 +240,7 @@ class ActionMoveInMaterials(Action):
                 {"title": "户籍窗口地址", "payload": f'/find_window{{"county":"{answer.county}"}}'},
             ],
         )
-        # Keep the county (useful for booking/lookups); forget the situation so a new
-        # move-in question asks again.
-        return [SlotSet("move_in_situation", None)]
+        return forget
 
 
 class ActionClarify(Action):
@@ -267,11 +325,13 @@ class ActionClarify(Action):
         buttons = self.entity_buttons(latest)
         if buttons:
             dispatcher.utter_message(
-                text="请问您是想办理下面哪一项？",
+                text=response_text("utter_clarify_which_service"),
                 buttons=[*buttons, {"title": "都不是，留言给民警", "payload": "/leave_message"}],
             )
             return []
         for key in self.candidate_keys(latest):
+            if key in MESSAGE_TOPICS:  # the last button already offers a message
+                continue
             topic: knowledge.Topic | None = topics.get(key)
             if topic and topic.payload:
                 buttons.append({"title": topic.label, "payload": topic.payload})
@@ -281,12 +341,12 @@ class ActionClarify(Action):
         typed = _raw_user_text(tracker)
         text = str(latest.get("text") or "")
         if typed.strip() and not any(ch.isalnum() for ch in typed):
-            text = "您发的好像只有表情或符号，我没看明白。请用文字说说您想办什么业务："
+            text = response_text("utter_clarify_emoji_only")
         elif not text.strip():
-            text = "您好像没有输入内容。请问您想咨询什么业务？"
+            text = response_text("utter_clarify_empty")
         elif len(buttons) > 1:
-            text = "抱歉，我不太确定您的意思。您是想问以下哪个问题？"
+            text = response_text("utter_clarify_two_topics")
         else:
-            text = "抱歉，这个问题我暂时回答不了。您可以换个说法，或留言给户籍民警。"
+            text = response_text("utter_clarify_no_topic")
         dispatcher.utter_message(text=text, buttons=buttons)
         return []

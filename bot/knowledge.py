@@ -23,25 +23,14 @@ def knowledge_dir() -> Path:
     return Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"))
 
 
-# Longer words that contain an alias without meaning it ("大城市" is not 大城县, "没有房" is not
-# a home owner). A match inside one of these is ignored by every alias lookup.
-FALSE_FRIENDS: tuple[str, ...] = (
-    "大城市",
-    "没有房",
-    "没房",
-    "工作人员",
-    "工作日",
-    "没工作",
-    "没有工作",
-    "上班时间",
-    "几点上班",
-    "上班吗",
-)
-
-
 def is_false_friend(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` lies inside one of the :data:`FALSE_FRIENDS` words."""
-    for word in FALSE_FRIENDS:
+    """Whether ``text[start:end]`` lies inside a longer word that does not mean the alias.
+
+    The words ("大城市" is not 大城县, "没有房" is not a home owner) are ``false_friends`` in
+    ``vocabulary.yml``.
+    """
+    for word in load_file("vocabulary.yml").get("false_friends") or []:
+        word = str(word)
         pos = text.find(word)
         while pos != -1:
             if pos <= start and end <= pos + len(word):
@@ -325,3 +314,87 @@ def gender_words() -> list[tuple[str, str]]:
     genders = load_file("vocabulary.yml").get("genders") or {}
     pairs = [(str(w), str(g)) for g, words in genders.items() for w in words or ()]
     return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _read_text_cached(path: Path, parse: Any) -> Any:
+    """Read and parse a file, cached until its modification time changes."""
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return parse("")
+    with _lock:
+        cached = _cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    data = parse(path.read_text(encoding="utf-8"))
+    with _lock:
+        _cache[path] = (mtime, data)
+    return data
+
+
+def _parse_hanzi_table(text: str) -> frozenset[str]:
+    chars = set()
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and len(parts[1]) == 1:
+            chars.add(parts[1])
+    return frozenset(chars)
+
+
+def standard_hanzi() -> frozenset[str]:
+    """The 8,105 characters of the 《通用规范汉字表》 (``tongyong-guifan-hanzi-8105.tsv``).
+
+    Returns:
+        The set of standard characters (empty if the file is missing).
+    """
+    path = knowledge_dir() / "tongyong-guifan-hanzi-8105.tsv"
+    return frozenset(_read_text_cached(path, _parse_hanzi_table))
+
+
+class _KeepMissing(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _responses_dir() -> Path:
+    return Path(os.environ.get("RESPONSES_DIR", PROJECT_ROOT / "data" / "responses"))
+
+
+def response_text(key: str, **values: Any) -> str:
+    """The first text of response ``key`` in ``data/responses/*.yml``, with ``{name}`` filled.
+
+    Actions use this so that every sentence a citizen reads stays in the response files,
+    where officers edit it.
+
+    Args:
+        key: e.g. ``"utter_name_not_standard"``.
+        **values: values for the ``{placeholders}`` of the text.
+
+    Returns:
+        The text; placeholders without a value are left as they are.
+
+    Raises:
+        KeyError: when no response file defines ``key``.
+    """
+    for path in sorted(_responses_dir().glob("*.yml")):
+        data = _read_text_cached(path, lambda text: yaml.safe_load(text) or {})
+        variants = (data.get("responses") or {}).get(key)
+        if variants:
+            return str(variants[0].get("text", "")).format_map(_KeepMissing(values))
+    raise KeyError(key)
+
+
+SAMPLE_MARKERS = ("（示例）", "(示例)")
+
+
+def is_sample(name: str) -> bool:
+    """Whether a knowledge file is marked ``sample: true`` (placeholder data)."""
+    data = load_file(name)
+    return bool(isinstance(data, dict) and data.get("sample"))
+
+
+def strip_sample(text: str) -> str:
+    """Drop the per-item "（示例）" markers: an answer carries one footnote instead."""
+    for marker in SAMPLE_MARKERS:
+        text = text.replace(marker, "")
+    return text.strip()

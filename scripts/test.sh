@@ -6,11 +6,12 @@
 #  3. rasa train (fixed random seeds) into var/test-models
 #  4. rasa test core: the end-to-end test stories (dialogue predictions)
 #  5. pytest -m needs_model, against one real bot (rasa run + action server, started once):
-#     held-out NLU evaluation (fails below 0.92 intent accuracy), the story texts' answers,
+#     NLU accuracy (frozen test set >= the claim in bench/claims.json minus 1 point, dev set as
+#     a regression check), the story texts' answers,
 #     `make shell` in a pseudo-terminal beside the bot, browser tests of the chat page and
-#     console, the mini-program page (miniprogram-simulate) and the stock rasa-webchat widget
-#  (The JavaScript test tools are installed by the tests with `npm ci` in tests/web/js.)
+#     console, the mini-program page (miniprogram-simulate) and the stock rasa-webchat widget,
 #     fault tests against a real cluster (tests/cluster/test_faults.py, ~4 min)
+#  (The JavaScript test tools are installed by the tests with `npm ci` in tests/web/js.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -47,5 +48,5 @@ stage "4/5 rasa test core (end-to-end test stories)"
 $RASA test core --model "$TEST_MODEL" --stories tests/stories \
   --fail-on-prediction-errors --no-plot --out "$OUT/core"
 
-stage "5/5 pytest (trained model: held-out NLU, rasa shell, browser)"
+stage "5/5 pytest (trained model: NLU accuracy, rasa shell, browser)"
 $PY -m pytest -m needs_model -q --durations=10

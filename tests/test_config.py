@@ -47,3 +47,10 @@ def test_fallbacks_are_configured() -> None:
     assert 0.3 <= fallback["threshold"] <= 0.8
     rule = next(p for p in CONFIG["policies"] if p["name"] == "RulePolicy")
     assert rule["core_fallback_action_name"] == "action_default_fallback"
+
+
+def test_pinyin_features_follow_the_tokenizer() -> None:
+    names = [c["name"] for c in CONFIG["pipeline"]]
+    assert "bot.nlu.pinyin.PinyinFeaturizer" in names
+    assert names.index("JiebaTokenizer") < names.index("bot.nlu.pinyin.PinyinFeaturizer")
+    assert names.index("bot.nlu.pinyin.PinyinFeaturizer") < names.index("DIETClassifier")

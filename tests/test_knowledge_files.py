@@ -26,7 +26,8 @@ URBAN = {"广阳区", "安次区", "廊坊经济技术开发区"}
 # Langfang municipality, generously: 文安/大城 in the south to 三河/燕郊 in the north.
 LAT_RANGE = (38.45, 40.15)
 LNG_RANGE = (116.10, 117.35)
-LANDLINE = re.compile(r"^0316-\d{7}$")
+# Sample phones cannot be real: a local number never starts with 0.
+LANDLINE = re.compile(r"^0316-0000\d{3}$")
 SAMPLE_HEADER = "# 示例数据（SAMPLE）"
 
 # Plain intents a citizen can pick from a clarify button (greetings / yes-no / form answers
@@ -198,20 +199,61 @@ FACTS: dict[str, list[str]] = {
     "utter_faq/pre_review": ["24小时", "电话", "原件", "一次办结", "一半"],
     "utter_faq/hukou_booklet_replace": ["邮寄"],
     "utter_faq/kinship_certificate": ["邮寄"],
-    "utter_faq/death_certificate": ["邮寄"],
     "utter_faq/border_pass": ["居住登记", "邮寄"],
     "utter_faq/move_out": ["迁入地", "一站式"],
-    "utter_faq/other_hukou_business": ["户籍证明", "姓名变更", "户籍所在地派出所", "户口簿"],
+    "utter_faq/household_certificate": ["户籍证明", "户籍所在地派出所", "户口簿"],
+    "utter_faq/name_change": ["未满18周岁", "监护人", "第十八条", "换领身份证"],
+    "utter_faq/record_correction": ["出生日期", "民族", "20周岁"],
+    "utter_faq/marital_status_update": ["婚姻状况", "结婚证", "离婚证", "民政"],
+    "utter_faq/split_household": ["分户", "户主", "集体户"],
+    "utter_faq/hukou_restore": ["退役", "回国定居"],
+    "utter_faq/birth_out_of_wedlock": ["不需要结婚证", "随母", "亲子鉴定", "一个月", "第七条"],
+    "utter_faq/birth_cert_lost": ["出生医学证明", "医院", "补发"],
+    "utter_faq/id_card_apply": ["16周岁", "户口簿", "20元", "自助机"],
+    "utter_faq/id_card_photo": ["照片", "指纹"],
+    "utter_faq/id_card_report_lost": ["补领", "失效", "110"],
+    "utter_faq/id_card_first_gen": ["2013年1月1日", "换领"],
+    "utter_faq/child_no_id_card": ["户口簿", "16周岁"],
+    "utter_faq/id_number_meaning": ["地址码", "出生日期", "顺序码", "校验码", "X"],
+    "utter_faq/id_card_law": ["居民身份证法", "2004年1月1日"],
+    "utter_faq/id_card_processing_time": ["15个工作日", "60日", "窗口"],
+    "utter_faq/flight_without_id": ["临时乘机证明", "临时乘车身份证明"],
+    "utter_faq/mini_program": ["微信", "搜索", "零跑腿", "预审核", "一次办结"],
+    "utter_faq/mini_program_signup": ["实名认证", "刷脸", "留言"],
     "utter_faq/delegation": ["60周岁", "残疾"],
-    "utter_faq/birth_registration": ["出生医学证明", "户口簿", "身份证", "结婚证", "随父或随母"],
-    "utter_faq/death_deregistration": ["一个月", "死亡医学证明", "火化证明", "户口簿", "上交"],
+    "utter_faq/birth_registration": [
+        "出生医学证明",
+        "户口簿",
+        "身份证",
+        "结婚证",
+        "随父或随母",
+        "一个月内申报",
+        "第七条",
+    ],  # fmt: skip
+    "utter_faq/death_deregistration": [
+        "一个月",
+        "第八条",
+        "火化（安葬）前",
+        "死亡医学证明",
+        "社区卫生服务中心",
+        "乡镇卫生院",
+        "110",
+        "火化证明",
+        "户口簿",
+        "上交",
+    ],  # fmt: skip
+    "utter_faq/death_certificate": ["社区卫生服务中心", "乡镇卫生院", "110", "户口注销", "邮寄"],
     "utter_faq/residence_permit": ["半年以上", "居住登记", "15日", "签注", "租房合同"],
     "utter_faq/residence_registration": ["流动人口自主申报", "派出所", "谁用工，谁负责"],
     "utter_faq/rental_registration": ["房东", "派出所"],
     "utter_faq/office_hours": ["9:00", "12:00", "13:30", "17:00", "周六", "24小时", "示例"],
     "utter_out_of_scope/passport": ["出入境", "12367"],
     "utter_out_of_scope/emergency": ["110"],
-    "utter_out_of_scope/traffic": ["122", "12123"],
+    "utter_out_of_scope/traffic": ["122", "12123", "车辆上户", "车管所"],
+    "utter_out_of_scope/no_crime_record": ["无犯罪记录证明", "派出所"],
+    "utter_out_of_scope/birth_permit": ["卫生健康", "12345"],
+    "utter_out_of_scope/marriage": ["民政", "婚姻登记"],
+    "utter_out_of_scope/personal_info": ["不能查询", "110"],
     "utter_out_of_scope/fraud": ["96110", "110"],
     "utter_out_of_scope/school": ["12345"],
     "utter_out_of_scope/social_security": ["12345", "12333"],
@@ -234,6 +276,18 @@ def test_no_wrong_fee_or_deadline_slipped_in() -> None:
     assert set(re.findall(r"(\d+)元", online)) == {"40", "20"}
     fees = text_of("utter_faq/id_card_fees")
     assert set(re.findall(r"(\d+)元", fees)) == {"20", "40", "10"}
+
+
+def test_passport_referral_offers_no_id_card_replacement() -> None:
+    for variant in all_responses()["utter_out_of_scope/passport"]:
+        titles = [b["title"] for b in variant.get("buttons") or []]
+        assert not any("身份证" in t for t in titles), titles
+
+
+def test_sample_marker_at_most_once_per_answer() -> None:
+    for key, variants in all_responses().items():
+        for variant in variants:
+            assert variant["text"].count("示例") <= 1, key
 
 
 def test_out_of_scope_answers_do_not_pretend_to_handle_it() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, TypeVar
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -50,6 +50,17 @@ class _Stateless(GraphComponent):
         return cls()
 
 
+Processed = TypeVar("Processed", TrainingData, List[Message])
+
+
+def process_each(step: Callable[[Message], None], data: Processed) -> Processed:
+    """Apply ``step`` to every training example or message, in place; return ``data``."""
+    messages = data.training_examples if isinstance(data, TrainingData) else data
+    for message in messages:
+        step(message)
+    return data
+
+
 def _relabel(message: Message, name: str, confidence: float, replaces: tuple[str, ...]) -> None:
     """Set the message's intent to ``name`` and put it first in the ranking.
 
@@ -76,23 +87,19 @@ class TextNormalizer(_Stateless):
     in training data stay valid. It runs on training data and on every incoming message.
     """
 
-    @staticmethod
-    def _normalize(message: Message) -> None:
+    def process_message(self, message: Message) -> None:
+        """Normalise one message's text in place."""
         text = message.get(TEXT)
         if isinstance(text, str) and text:
             message.set(TEXT, normalize_text(text))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Normalise the text of every training example."""
-        for example in training_data.training_examples:
-            self._normalize(example)
-        return training_data
+        return process_each(self.process_message, training_data)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Normalise the text of incoming messages."""
-        for message in messages:
-            self._normalize(message)
-        return messages
+        return process_each(self.process_message, messages)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

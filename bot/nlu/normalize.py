@@ -22,13 +22,20 @@ from pathlib import Path
 _FULLWIDTH_OFFSET = 0xFEE0
 
 
-@functools.lru_cache(maxsize=1)
-def _traditional_map() -> dict[int, str]:
-    """Load the one-to-one traditional -> simplified character table once, on first use."""
+@functools.lru_cache(maxsize=2)
+def opencc_characters(name: str = "TSCharacters.txt") -> dict[str, str]:
+    """A one-to-one character table of OpenCC, loaded once on first use.
+
+    Args:
+        name: ``TSCharacters.txt`` (traditional -> simplified) or ``STCharacters.txt``.
+
+    Returns:
+        Source character -> its first target, for characters that change.
+    """
     import opencc  # opencc-python-reimplemented ships the dictionary files
 
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    table: dict[int, str] = {}
+    path = Path(opencc.__file__).parent / "dictionary" / name
+    table: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) != 2:
@@ -36,7 +43,7 @@ def _traditional_map() -> dict[int, str]:
         source, targets = parts
         target = targets.split(" ")[0]
         if len(source) == 1 and len(target) == 1 and source != target:
-            table[ord(source)] = target
+            table[source] = target
     return table
 
 
@@ -70,7 +77,7 @@ def normalize_char(char: str) -> str:
         return char.lower()
     if _is_emoji_or_symbol(char):
         return " "
-    return _traditional_map().get(ord(char), char)
+    return opencc_characters().get(char, char)
 
 
 def normalize_text(text: str) -> str:

@@ -10,8 +10,14 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.names import ActionCheckName, ActionClearNameSlots, ValidateNameCheckForm
+from actions.names import (
+    ActionCheckName,
+    ActionClearNameSlots,
+    ValidateNameCheckForm,
+    check_newborn_name,
+)
 from actions.validation import split_name, validate_name
+from bot import knowledge
 from bot.db.models import LookupAudit, NameCount
 from bot.db.queries.names import MANY_HOLDERS, count_holders_live
 from bot.db.session import session_scope
@@ -210,3 +216,35 @@ def test_gender_can_be_corrected(domain: dict[str, Any]) -> None:
     slots, said = run(_validate(tracker, domain))
     assert slots == {"newborn_name": "李沐瑶", "newborn_gender": "female"}
     assert said == []
+
+
+# ------------------------------------------------------- the 《通用规范汉字表》 (8,105 characters)
+
+
+@pytest.mark.parametrize("name", ["王旸", "李湉", "张沄", "赵昳", "陈珵", "刘炘", "周钖", "吴洺"])
+def test_characters_of_the_standard_table_are_accepted(name: str) -> None:
+    # in the table but not in GB 2312: the old approximation refused them
+    check = check_newborn_name(name)
+    assert check.ok, check.reason
+    assert check.name == name
+
+
+@pytest.mark.parametrize(("name", "char"), [("王亻", "亻"), ("李氵", "氵"), ("张琸", "琸")])
+def test_characters_outside_the_table_may_not_be_registrable(name: str, char: str) -> None:
+    check = check_newborn_name(name)
+    assert not check.ok
+    assert f"“{char}”" in check.reason
+    assert "可能无法登记，以派出所为准" in check.reason
+
+
+def test_the_shipped_table_has_all_8105_characters() -> None:
+    table = knowledge.standard_hanzi()
+    assert len(table) == 8105
+    assert {"旸", "湉", "喆", "堃"} <= table and not {"亻", "琸", "張"} & table
+
+
+def test_refusal_is_the_reply_of_the_form(domain: dict[str, Any]) -> None:
+    tracker = make_tracker("name_form_requested", text="张琸", candidates={"newborn_name": "张琸"})
+    slots, said = run(_validate(tracker, domain))
+    assert slots["newborn_name"] is None
+    assert said and "可能无法登记，以派出所为准" in said[0]

@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -118,3 +119,72 @@ async def test_clarify_says_it_cannot_read_emoji_only_messages():
     assert "表情" in message["text"]
     assert "没有输入" not in message["text"]
     assert message["buttons"][-1]["payload"] == "/leave_message"
+
+
+# ----------------------------------------------------------- the first reply answers (issue 11)
+
+
+async def test_the_form_only_needs_the_situation():
+    form = ValidateHukouMoveInForm()
+    tracker = load_tracker("policy_move_in_guan_housing")
+    assert await form.required_slots([], CollectingDispatcher(), tracker, {}) == [
+        "move_in_situation"
+    ]
+
+
+async def test_situation_without_county_gets_the_common_list_and_the_counties():
+    tracker = load_tracker("policy_move_in_guan_housing")
+    tracker.slots["county"] = None
+    dispatcher = CollectingDispatcher()
+    events = await ActionMoveInMaterials().run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    situation = next(s for s in knowledge.situations() if s.code == "housing")
+    for item in situation.materials:
+        assert item in message["text"]
+    assert "哪个县" in message["text"]
+    counties = [c.name for c in knowledge.counties()]
+    assert [b["title"] for b in message["buttons"]] == counties
+    assert message["buttons"][0]["payload"] == (
+        f'/ask_move_in{{"county":"{counties[0]}","move_in_situation":"housing"}}'
+    )
+    assert {"event": "slot", "name": "move_in_situation", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+
+
+async def test_county_answer_marks_sample_data_once():
+    dispatcher = CollectingDispatcher()
+    await ActionMoveInMaterials().run(dispatcher, load_tracker("policy_move_in_guan_housing"), {})
+    assert dispatcher.messages[0]["text"].count("示例") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "situation", "county"),
+    [
+        ("在固安买了套二手房能落户不", "housing", "固安县"),
+        ("我老公的户口想迁到我这边", "relatives", None),
+        ("父母投靠子女落户三河要啥", "relatives", "三河市"),
+        ("孩子随迁需要什么", "relatives", None),
+        ("应届毕业想落户开发区", "graduate_talent", "廊坊经济技术开发区"),
+        ("人才引进落户", "graduate_talent", None),
+        ("在香河交了社保能落户吗", "employment", "香河县"),
+        ("我在永清有套房", "housing", "永清县"),
+    ],
+)
+def test_everyday_words_identify_the_situation(text, situation, county):
+    assert knowledge.canonical_situation(text) == situation
+    assert knowledge.canonical_county(text) == county
+
+
+async def test_clarify_offers_a_message_only_once():
+    tracker = load_tracker("policy_fallback_id_card")
+    ranking = [
+        {"name": "leave_message", "confidence": 0.4},
+        {"name": "human_handoff", "confidence": 0.3},
+        {"name": "find_window", "confidence": 0.2},
+    ]
+    tracker.latest_message = {**tracker.latest_message, "intent_ranking": ranking}
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, tracker, {})
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert sum("留言" in t or "人工" in t for t in titles) == 1, titles
