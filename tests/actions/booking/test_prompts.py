@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from actions.booking import prompts as pr
-from bot.db.models import Slot
+from bot.db.models import Slot, Window
 from bot.db.session import session_scope
 from tests.actions.booking.conftest import (
     DOMAIN,
@@ -168,7 +168,9 @@ async def test_the_confirmation_shows_everything_masked(db: str) -> None:
     _, messages = await act(pr.ActionAskBookingConfirmed(), tracker(slots=state))
     assert responses(messages) == ["utter_ask_booking_confirmed"]
     text = said(messages)[0]
-    for needle in ("居民身份证", "09:30-10:00", "12月3日", "张某", "138****5678", "新源街"):
+    with session_scope() as session:
+        address = session.get(Window, session.get(Slot, sid).window_id).address
+    for needle in ("居民身份证", "09:30-10:00", "12月3日", "张某", "138****5678", address):
         assert needle in text, needle
     assert PHONE not in text and "示例" not in text
     assert [
