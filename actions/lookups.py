@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any, List
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from actions.booking.parsing import LatestMessage, county_from_text
 from actions.booking.prompts import BUSY_RESPONSE
 from actions.db import DatabaseUnavailable, run_db
+from actions.replies import Reply, say
 from bot import knowledge
 from bot.channels.rating import PART_MARK, PROMPT_MARK
 from bot.db.queries import directory
@@ -40,8 +42,6 @@ logger = logging.getLogger(__name__)
 
 #: At most this many places are described in one reply (a few lines each).
 MAX_PLACES = 3
-
-_NOT_POLICE = ("paternity", "notary", "translation")
 
 
 def map_link(name: str, lng: float | None, lat: float | None) -> str | None:
@@ -126,58 +126,75 @@ def _county_of(tracker: Tracker, message: LatestMessage) -> str | None:
     return str(value) if value else None
 
 
-def window_reply(session: Session, county: str | None) -> dict[str, Any]:
-    """Build the reply about the registration windows of a county (or ask for the county).
+@dataclass
+class LookupAnswer:
+    """What a lookup says: a question, or a heading, location cards and a closing line.
+
+    Attributes:
+        replies: the messages before the cards (a question, or the heading).
+        places: ``utter_place`` values, one per card.
+        closing: the messages after the cards (the closing line first: it carries 👍/👎).
+        county: the county the answer is about (kept in the ``county`` slot).
+        prompt: whether ``replies`` is a question (not rateable).
+    """
+
+    replies: list[Reply] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    closing: list[Reply] = field(default_factory=list)
+    county: str | None = None
+    prompt: bool = False
+
+
+def _cards(places: list[Any]) -> tuple[list[dict[str, Any]], list[Reply]]:
+    """The cards of the first places, and the notes after them (how many more, sample data)."""
+    shown = places[:MAX_PLACES]
+    notes = []
+    if len(places) > MAX_PLACES:
+        notes.append(Reply("utter_lookup_more_places", {"total": len(places), "shown": len(shown)}))
+    if any(knowledge.strip_sample(p.name) != p.name for p in shown):
+        notes.append(Reply("utter_sample_places_footnote"))
+    cards = [place_card(p.name, p.address, p.phone, p.hours, p.lng, p.lat) for p in shown]
+    return cards, notes
+
+
+def window_reply(session: Session, county: str | None) -> LookupAnswer:
+    """The registration windows of a county (or the question which county).
 
     Args:
         session: open session.
         county: canonical county name, or None.
 
     Returns:
-        ``{"text", "buttons", "county"}`` plus, for an answer, ``"intro"`` and ``"places"``
-        (``utter_place`` variables), or ``"prompt": True`` for a question.
+        The answer.
 
     """
     counties = [c.name for c in directory.list_counties(session)]
     if county:
         county = county_from_text(county, counties)
     if not county:
-        return {
-            "text": "请问您要查哪个区县的户籍窗口？",
-            "buttons": _county_buttons("find_window", counties),
-            "county": None,
-            "prompt": True,
-        }
+        question = Reply(
+            "utter_lookup_ask_window_county", buttons=_county_buttons("find_window", counties)
+        )
+        return LookupAnswer(replies=[question], prompt=True)
     windows = directory.list_windows(session, county=county)
     if not windows:
-        return {
-            "text": f"暂未查到{county}的户籍窗口信息，请拨打12345政务服务热线咨询。",
-            "buttons": [],
-            "county": county,
-        }
-    more = f"（共{len(windows)}个，先列出{MAX_PLACES}个）" if len(windows) > MAX_PLACES else ""
-    return {
-        "intro": f"{county}的户籍窗口{more}：",
-        "places": [
-            place_card(w.name, w.address, w.phone, w.hours, w.lng, w.lat)
-            for w in windows[:MAX_PLACES]
-        ],
-        "text": "办理前可先预约，到窗口免排队。" + _sample_footnote(w.name for w in windows),
-        "buttons": [
-            {"title": "预约办理", "payload": _payload("book_appointment", county=county)},
-            {
-                "title": "24小时自助受理点",
-                "payload": _payload("find_service_point", point_type="self_service", county=county),
-            },
-        ],
-        "county": county,
-    }
+        return LookupAnswer(
+            replies=[Reply("utter_lookup_no_windows", {"county": county})], county=county
+        )
+    cards, notes = _cards(windows)
+    closing = Reply("utter_lookup_windows_closing", {"county": county})
+    return LookupAnswer(
+        replies=[Reply("utter_lookup_windows_intro", {"county": county})],
+        places=cards,
+        closing=[closing, *notes],
+        county=county,
+    )
 
 
 def service_point_reply(
     session: Session, point_type: str | None, county: str | None
-) -> dict[str, Any]:
-    """Build the reply about service points of a type (by county where that matters).
+) -> LookupAnswer:
+    """Service points of a type (by county where that matters), or the question which.
 
     Self-service points exist in every county, so the county is asked for; paternity,
     notary and translation offices are few, so all of them are listed when the county is not
@@ -189,23 +206,20 @@ def service_point_reply(
         county: canonical county name, or None.
 
     Returns:
-        The same shape as :func:`window_reply`.
+        The answer.
 
     """
     if point_type == "window":
         return window_reply(session, county)
     labels = {term.code: term.name for term in knowledge.point_types()}
     if point_type not in labels:
-        return {
-            "text": "请问您要查哪类便民服务点？",
-            "buttons": [
-                {"title": label, "payload": _payload("find_service_point", point_type=code)}
-                for code, label in labels.items()
-                if code != "window"
-            ],
-            "county": county,
-            "prompt": True,
-        }
+        types = [
+            {"title": label, "payload": _payload("find_service_point", point_type=code)}
+            for code, label in labels.items()
+            if code != "window"
+        ]
+        question = Reply("utter_lookup_ask_point_type", buttons=types)
+        return LookupAnswer(replies=[question], county=county, prompt=True)
     assert point_type is not None
     label = labels[point_type]
     counties = [c.name for c in directory.list_counties(session)]
@@ -213,73 +227,69 @@ def service_point_reply(
         county = county_from_text(county, counties)
     everywhere = directory.list_service_points(session, point_type=point_type)
     if not everywhere:
-        return {"text": f"暂未查到{label}信息，请拨打12345咨询。", "buttons": [], "county": county}
+        return LookupAnswer(replies=[Reply("utter_lookup_no_points", {"label": label})])
     with_points = [c for c in counties if any(p.county == c for p in everywhere)]
     if point_type == "self_service" and not county:
         urban = {c.name for c in directory.list_counties(session) if c.urban}
-        in_urban = sum(1 for p in everywhere if p.county in urban)
-        return {
-            "text": (
-                f"全市共有{len(everywhere)}个{label}（市区{in_urban}个），可自助办理身份证"
-                "补领、换领的受理和缴费（首次申领请到户籍窗口），全天开放。请问您要查哪个区县的？"
-            ),
-            "buttons": _county_buttons(
-                "find_service_point", with_points, point_type="self_service"
-            ),
-            "county": None,
-            "prompt": True,
+        values = {
+            "label": label,
+            "total": len(everywhere),
+            "urban": sum(1 for p in everywhere if p.county in urban),
         }
+        counties_with = _county_buttons(
+            "find_service_point", with_points, point_type="self_service"
+        )
+        question = Reply("utter_lookup_self_service_overview", values, counties_with)
+        return LookupAnswer(replies=[question], prompt=True)
     points = [p for p in everywhere if p.county == county] if county else []
-    intro = f"{county}的{label}：" if points else ""
+    heading = Reply("utter_lookup_points_intro", {"county": county, "label": label})
     buttons: list[dict[str, str]] = []
     if not points:
         points = everywhere
-        intro = f"{county}暂无{label}，全市的{label}：" if county else f"全市的{label}："
+        heading = Reply(
+            "utter_lookup_points_elsewhere" if county else "utter_lookup_points_citywide",
+            {"county": county or "", "label": label},
+        )
         if len(everywhere) > MAX_PLACES:
             buttons = _county_buttons("find_service_point", with_points, point_type=point_type)
-    if len(points) > MAX_PLACES:
-        intro = intro.rstrip("：") + f"（共{len(points)}个，先列出{MAX_PLACES}个）："
-    closing = {
-        "self_service": (
-            "可自助办理身份证补领、换领的受理和缴费（首次申领请到户籍窗口），全天开放。"
-        ),
-    }.get(point_type, "以上机构不属于公安机关，具体业务请直接电话咨询。")
-    return {
-        "intro": intro,
-        "places": [
-            place_card(p.name, p.address, p.phone, p.hours, p.lng, p.lat)
-            for p in points[:MAX_PLACES]
-        ],
-        "text": closing + _sample_footnote(p.name for p in points[:MAX_PLACES]),
-        "buttons": buttons,
-        "county": county if points else None,
-    }
-
-
-def _sample_footnote(names: Any) -> str:
-    """One line saying the places are sample data, when any of them is marked （示例）."""
-    if any(knowledge.strip_sample(n) != n for n in names):
-        return "\n" + knowledge.response_text("utter_sample_places_footnote")
-    return ""
+    cards, notes = _cards(points)
+    closing = Reply(
+        "utter_lookup_self_service_closing"
+        if point_type == "self_service"
+        else "utter_lookup_not_police",
+        buttons=buttons or None,
+    )
+    return LookupAnswer(
+        replies=[heading],
+        places=cards,
+        closing=[closing, *notes],
+        county=county if points else None,
+    )
 
 
 async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> List[EventType]:
     try:
-        reply = await run_db(builder, *args)
+        answer: LookupAnswer = await run_db(builder, *args)
     except DatabaseUnavailable:
         logger.warning("lookup: database unavailable")
         dispatcher.utter_message(response=BUSY_RESPONSE)
         return []
-    if reply.get("prompt"):
-        dispatcher.utter_message(text=reply["text"], buttons=reply["buttons"], **PROMPT_MARK)
+    if answer.prompt:
+        for reply in answer.replies:
+            say(dispatcher, reply, **PROMPT_MARK)
+    elif not answer.places:
+        for reply in answer.replies:
+            say(dispatcher, reply)
     else:
         # Heading and cards are parts of one answer; the closing line carries the 👍/👎.
-        if reply.get("intro"):
-            dispatcher.utter_message(text=reply["intro"], **PART_MARK)
-        for place in reply.get("places", []):
+        for reply in answer.replies:
+            say(dispatcher, reply, **PART_MARK)
+        for place in answer.places:
             dispatcher.utter_message(response="utter_place", **place, **PART_MARK)
-        dispatcher.utter_message(text=reply["text"], buttons=reply["buttons"])
-    return [SlotSet("county", reply["county"])] if reply.get("county") else []
+        say(dispatcher, answer.closing[0])
+        for reply in answer.closing[1:]:
+            say(dispatcher, reply, **PART_MARK)
+    return [SlotSet("county", answer.county)] if answer.county else []
 
 
 class ActionFindWindow(Action):

@@ -12,7 +12,6 @@ anything about a holder. The name is cleared from the slots after the check and 
 from __future__ import annotations
 
 import logging
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,16 +21,14 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.db import DatabaseUnavailable, run_db
+from actions.replies import Reply, say
 from actions.slots import ClearSlotsAction
 from actions.validation import (
     NameCheck,
     extract_gender,
     extract_name,
-    normalise,
-    split_name,
     validate_name,
 )
-from bot import knowledge
 from bot.db.queries.names import NameHolders, check_name
 
 logger = logging.getLogger(__name__)
@@ -41,49 +38,13 @@ _GENDER_VALUES = {
     "male": "male", "男": "male", "男孩": "male", "男宝": "male", "儿子": "male",
     "female": "female", "女": "female", "女孩": "female", "女宝": "female", "女儿": "female",
 }  # fmt: skip
-ADVICE = {
-    "重名较多": "建议换一个字或加一个字后再查一查，减少日后同校、同单位重名的麻烦。",
-    "重名较少": "重名不多，可以放心考虑。",
-    "暂无重名": "目前没有同名登记人员。",
-}
-
-
-# Stands in for every Chinese character while ``validate_name`` checks the other rules.
-_PLAIN_HAN = "一"
-
-
-def _is_cjk(char: str) -> bool:
-    return unicodedata.name(char, "").startswith("CJK ")
+#: The verdict of the registry query -> the response that gives the advice.
+ADVICE = {"重名较多": "utter_name_advice_many", "重名较少": "utter_name_advice_few"}
 
 
 def check_newborn_name(name: str) -> NameCheck:
-    """Validate a full name; the character rule is the 《通用规范汉字表》 (8,105 characters).
-
-    ``actions.validation.validate_name`` checks length, digits, letters and symbols; its own
-    character set (GB 2312 plus an allow-list) only approximates the table, so every Chinese
-    character is shown to it as a plain one and the table decides.
-
-    Args:
-        name: the extracted full name.
-
-    Returns:
-        A ``NameCheck`` whose ``reason`` is the whole reply for a refusal: characters outside
-        the table get “可能无法登记，以派出所为准” (``utter_name_not_standard``), other problems
-        ``utter_name_invalid``.
-    """
-    value = normalise(name)
-    check = validate_name("".join(_PLAIN_HAN if _is_cjk(c) else c for c in value))
-    if not check.ok:
-        reason = knowledge.response_text("utter_name_invalid", reason=check.reason)
-        return NameCheck(value, False, reason=reason)
-    standard = knowledge.standard_hanzi()
-    outside = [c for c in dict.fromkeys(value) if c not in standard]
-    if outside:
-        chars = "、".join(f"“{c}”" for c in outside)
-        reason = knowledge.response_text("utter_name_not_standard", chars=chars)
-        return NameCheck(value, False, reason=reason)
-    surname, given = split_name(value)
-    return NameCheck(value, True, surname=surname, given_name=given)
+    """Validate a full name (format rules and the 《通用规范汉字表》); see ``validate_name``."""
+    return validate_name(name)
 
 
 def mask_name(name: str) -> str:
@@ -115,33 +76,26 @@ def normalise_gender(value: Any) -> str | None:
     return _GENDER_VALUES.get(text) or extract_gender(text)
 
 
-def format_name_reply(holders: NameHolders, gender: str | None) -> str:
-    """Build the reply: counts in Langfang (and of the gender), a verdict, a short tip.
+def name_replies(holders: NameHolders, gender: str | None) -> list[Reply]:
+    """The result (counts in Langfang, of the gender if asked) and the advice; no holder's data.
 
     Args:
         holders: the counts.
         gender: the requested gender, if any.
 
     Returns:
-        Short Chinese text; no detail about any holder.
+        The replies (``utter_name_result`` or ``utter_name_result_by_gender``, then the advice).
 
     """
     verdict = holders.verdict(gender)
+    values: dict[str, Any] = {"name": holders.full_name, "total": holders.total, "verdict": verdict}
     if gender in GENDER_WORDS:
-        word = GENDER_WORDS[gender]
-        counts = f"廊坊市已登记同名{holders.total}人，其中{word}性{holders.count(gender)}人。"
-        conclusion = f"结论：{verdict}（按{word}性统计）。"
+        values.update(gender=GENDER_WORDS[gender], count=holders.count(gender))
+        result = Reply("utter_name_result_by_gender", values)
     else:
-        counts = f"廊坊市已登记同名{holders.total}人（男{holders.male}人，女{holders.female}人）。"
-        conclusion = f"结论：{verdict}。"
-    return "\n".join(
-        [
-            f"“{holders.full_name}”重名查询结果：",
-            counts,
-            conclusion + ADVICE[verdict],
-            "（仅提供人数，不提供同名人员的任何信息；结果仅供参考。）",
-        ]
-    )
+        values.update(male=holders.male, female=holders.female)
+        result = Reply("utter_name_result", values)
+    return [result, Reply(ADVICE.get(verdict, "utter_name_advice_none"))]
 
 
 class ValidateNameCheckForm(FormValidationAction):
@@ -182,12 +136,12 @@ class ValidateNameCheckForm(FormValidationAction):
         candidate = extract_name(text)
         if candidate is None:
             if tracker.get_slot("requested_slot") == "newborn_name":
-                dispatcher.utter_message(text="请输入要查询的完整姓名（姓和名），例如：张一诺。")
+                dispatcher.utter_message(response="utter_name_missing")
             updates["newborn_name"] = None
             return updates
         check = check_newborn_name(candidate)
-        if not check.ok:
-            dispatcher.utter_message(text=check.reason)
+        if not check.ok and check.reply is not None:
+            say(dispatcher, check.reply)
             updates["newborn_name"] = None
             return updates
         updates["newborn_name"] = check.name
@@ -221,7 +175,8 @@ class ActionCheckName(Action):
         clear: list[EventType] = [SlotSet("newborn_name", None), SlotSet("newborn_gender", None)]
         check = check_newborn_name(str(tracker.get_slot("newborn_name") or ""))
         if not check.ok:
-            dispatcher.utter_message(text=check.reason)
+            if check.reply is not None:
+                say(dispatcher, check.reply)
             return clear
         gender = normalise_gender(tracker.get_slot("newborn_gender"))
         try:
@@ -230,13 +185,8 @@ class ActionCheckName(Action):
             dispatcher.utter_message(response="utter_service_unavailable")
             return clear
         logger.info("name check %s: %s", mask_name(check.name), holders.verdict(gender))
-        dispatcher.utter_message(
-            text=format_name_reply(holders, gender),
-            buttons=[
-                {"title": "再查一个名字", "payload": "/check_name"},
-                {"title": "出生登记要带什么", "payload": "新生儿落户需要什么材料"},
-            ],
-        )
+        for reply in name_replies(holders, gender):
+            say(dispatcher, reply)
         return clear
 
 

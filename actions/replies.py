@@ -27,6 +27,14 @@ class Reply:
     buttons: list[dict[str, str]] | None = None
 
 
-def say(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    """Send a reply through the dispatcher (Rasa fills the response in)."""
-    dispatcher.utter_message(response=reply.response, buttons=reply.buttons, **reply.values)
+def say(dispatcher: CollectingDispatcher, reply: Reply, **marks: Any) -> None:
+    """Send a reply through the dispatcher (Rasa fills the response in).
+
+    Args:
+        dispatcher: the action's dispatcher.
+        reply: what to say.
+        **marks: extra message fields (e.g. ``bot.channels.rating.PROMPT_MARK``).
+    """
+    dispatcher.utter_message(
+        response=reply.response, buttons=reply.buttons, **reply.values, **marks
+    )

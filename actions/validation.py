@@ -4,12 +4,10 @@ Each ``parse_*`` function takes what the user typed (free text, full-width digit
 lowercase tolerated) and returns a normalised value or ``None``; each ``*_problem`` function
 explains in plain Chinese why a value was rejected, for the reply.
 
-Name characters: the registrable set is the 通用规范汉字表 (8,105 characters). It is
-approximated here by the 6,763 characters of GB 2312 levels 1 and 2 (every 一级/二级 character
-of the table's common part) plus :data:`NAME_CHAR_ALLOW_LIST`, characters that are in the
-通用规范汉字表 and often used in names but not in GB 2312 (喆, 堃, 玥, 赟, 镕 ...). Characters
-outside both (traditional forms such as 張 or 劉, rare characters such as 龘,
-private-use characters) are rejected with a reason; a police station has the final word.
+Names: the registrable characters are the 8,105 of the 《通用规范汉字表》
+(``data/knowledge/tongyong-guifan-hanzi-8105.tsv``, :func:`bot.knowledge.standard_hanzi`);
+characters outside it (traditional forms such as 張, rare or private-use characters) are
+refused as possibly not registrable; a police station has the final word.
 """
 
 from __future__ import annotations
@@ -207,31 +205,6 @@ COMPOUND_SURNAMES: frozenset[str] = frozenset(
     "段干 百里 呼延 夹谷 宰父 公西 南门 东门 西门 子车".split()
 )
 
-#: 通用规范汉字表 characters used in names that GB 2312 lacks (see the module docstring).
-NAME_CHAR_ALLOW_LIST: frozenset[str] = frozenset(
-    "喆垚堃堉彧昇晞烜燊犇玙玥珅珣珺瑀璟祎翀赟镕甯芃淏昶琇瑄瑭玚琸婧汐沅劼玹珽琛琨瑜瑗"
-    "璐璞璠玓玳珩珪琦琰瑛瑢瑾璇璋璨晗晔晟暄曦煜焜炜炅焓熠燚钰铖锘锴翊翎翙颢颀韬韫䶮"
-)
-
-
-def is_standard_char(char: str) -> bool:
-    """Whether a character is registrable (GB 2312 level 1/2 hanzi or the allow-list).
-
-    Args:
-        char: one character.
-
-    Returns:
-        True if it may appear in a registered name.
-
-    """
-    if char in NAME_CHAR_ALLOW_LIST:
-        return True
-    try:
-        encoded = char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xF7
-
 
 def _is_han(char: str) -> bool:
     return unicodedata.category(char) == "Lo" and (
@@ -249,7 +222,7 @@ class NameCheck:
     ok: bool
     surname: str = ""
     given_name: str = ""
-    reason: str = ""
+    reply: Reply | None = None
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -268,51 +241,39 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def validate_name(name: str | None) -> NameCheck:
-    """Check that a full name can be registered, with a plain-language reason if not.
+    """Check that a full name can be registered, with a plain-language reply if not.
 
     Rules: 2 to 6 characters; Chinese characters only (no digits, Latin letters, spaces,
-    symbols or emoji); every character in the standard set (see the module docstring).
+    symbols or emoji); every character in the 《通用规范汉字表》.
 
     Args:
         name: the candidate name (already extracted from the sentence).
 
     Returns:
-        A :class:`NameCheck`.
+        A :class:`NameCheck`; when not ``ok``, ``reply`` says why (``utter_name_*``).
 
     """
     value = normalise(name)
+
+    def refuse(response: str, **values: Any) -> NameCheck:
+        return NameCheck(value, False, reply=Reply(response, values))
+
     if not value:
-        return NameCheck(value, False, reason="请告诉我要查询的完整姓名，例如：张一诺。")
+        return refuse("utter_name_missing")
     if any(c.isdigit() for c in value):
-        return NameCheck(value, False, reason="姓名中不能含有数字，请只输入汉字。")
-    if any(c.isascii() and c.isalpha() for c in value) or any(
-        unicodedata.category(c) in ("Lu", "Ll") for c in value
-    ):
-        return NameCheck(value, False, reason="姓名中不能含有英文字母或拼音，请只输入汉字。")
-    odd = [c for c in value if not _is_han(c)]
-    if odd:
-        return NameCheck(
-            value, False, reason="姓名中不能含有空格、标点、符号或表情，请只输入汉字。"
-        )
+        return refuse("utter_name_has_digits")
+    if any(unicodedata.category(c) in ("Lu", "Ll") for c in value):
+        return refuse("utter_name_has_letters")
+    if any(not _is_han(c) for c in value):
+        return refuse("utter_name_has_symbols")
     if len(value) > MAX_NAME_LENGTH:
-        return NameCheck(
-            value,
-            False,
-            reason=f"姓名最多{MAX_NAME_LENGTH}个汉字，您输入了{len(value)}个字，请核对。",
-        )
+        return refuse("utter_name_too_long", most=MAX_NAME_LENGTH, count=len(value))
     if len(value) < 2:
-        return NameCheck(value, False, reason="请输入完整的姓名（姓和名），例如：张一诺。")
-    outside = [c for c in dict.fromkeys(value) if not is_standard_char(c)]
+        return refuse("utter_name_too_short")
+    standard = knowledge.standard_hanzi()
+    outside = [c for c in dict.fromkeys(value) if c not in standard]
     if outside:
-        chars = "、".join(f"“{c}”" for c in outside)
-        return NameCheck(
-            value,
-            False,
-            reason=(
-                f"{chars}不在国家《通用规范汉字表》范围内（可能是繁体字、异体字或生僻字），"
-                "户口登记时无法使用，建议换一个字。"
-            ),
-        )
+        return refuse("utter_name_not_standard", chars="、".join(f"“{c}”" for c in outside))
     surname, given = split_name(value)
     return NameCheck(value, True, surname=surname, given_name=given)
 

@@ -7,7 +7,9 @@ mangled by the privacy masking, a button that leads nowhere.
 
 from __future__ import annotations
 
+import collections
 import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -175,6 +177,11 @@ def test_answers_are_short_and_end_with_a_next_step(key: str) -> None:
             assert variant.get("buttons"), f"{key}: no buttons"
 
 
+def declared_entities() -> set[str]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return {e if isinstance(e, str) else next(iter(e)) for e in domain["entities"]}
+
+
 def test_buttons_lead_to_known_intents_or_canonical_questions() -> None:
     intents = set(plain_intents())
     canonical = {t["payload"] for t in topics() if not str(t["payload"]).startswith("/")}
@@ -182,9 +189,14 @@ def test_buttons_lead_to_known_intents_or_canonical_questions() -> None:
         for variant in variants:
             for button in variant.get("buttons") or []:
                 assert button["title"].strip(), key
-                payload = str(button["payload"])
+                # responses are templates: {{ }} are braces, {county} is filled in at run time
+                payload = str(button["payload"]).format_map(collections.defaultdict(lambda: "x"))
                 if payload.startswith("/"):
-                    assert payload[1:] in intents, f"{key}: {payload} is not a plain intent"
+                    intent, _, entities = payload[1:].partition("{")
+                    assert intent in intents, f"{key}: {payload} is not a known intent"
+                    if entities:
+                        names = set(json.loads("{" + entities))
+                        assert names <= declared_entities(), f"{key}: {payload} sets {names}"
                 else:
                     assert payload in canonical, f"{key}: {payload} not a topics.yml question"
 

@@ -173,6 +173,23 @@ def render(message: dict[str, Any]) -> str:
     return template.format_map(values)
 
 
+def rendered_buttons(message: dict[str, Any]) -> list[dict[str, str]]:
+    """The buttons a citizen sees: the action's own, then the response's (placeholders filled)."""
+    buttons = list(message.get("buttons") or [])
+    name = message.get("response")
+    if name:
+        variants = [v for v in _responses()[name] if "condition" not in v]
+        values = {k: v for k, v in message.items() if isinstance(v, (str, int, float))}
+        for button in variants[0].get("buttons") or [] if variants else []:
+            buttons.append(
+                {
+                    "title": str(button["title"]).format_map(values),
+                    "payload": str(button["payload"]).format_map(values),
+                }
+            )
+    return buttons
+
+
 def texts(dispatcher: CollectingDispatcher) -> list[str]:
     """Texts the dispatcher sent (domain responses rendered with their values)."""
     return [render(m) for m in dispatcher.messages]

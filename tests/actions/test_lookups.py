@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import lookups as lk
 from bot.db import session as db_session
 from tests.actions.booking_support import fresh_database, prepare_database, slot_events, tracker
+from tests.actions.conftest import render, rendered_buttons
 
 AMAP = re.compile(r"https://uri\.amap\.com/marker\?position=(\d+\.\d+),(\d+\.\d+)&name=(\S+)")
 
@@ -35,13 +36,20 @@ async def run(action: Any, t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]
 
 
 def answer(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
-    """Split a lookup answer: (heading, place cards, closing message with the buttons)."""
-    *parts, closing = messages
-    heading, *cards = parts
+    """Split a lookup answer: (heading, place cards, closing message with the buttons).
+
+    After the closing line come notes (how many more places, the sample-data footnote).
+    """
+    end = next(i for i, m in enumerate(messages) if "kind" not in m)  # the rateable line
+    heading, *cards = messages[:end]
     assert heading["kind"] == "part" and all(c["kind"] == "part" for c in cards)
     assert all(c["response"] == "utter_place" for c in cards)
-    assert "kind" not in closing  # the closing line is the rateable end of the answer
-    return heading["text"], cards, closing
+    assert all(m["kind"] == "part" for m in messages[end + 1 :])
+    closing = dict(messages[end])
+    closing["text"] = render(closing)
+    closing["buttons"] = rendered_buttons(messages[end])
+    closing["notes"] = "".join(render(m) for m in messages[end + 1 :])
+    return render(heading), cards, closing
 
 
 async def test_windows_of_a_county_as_location_cards_with_map(db: str) -> None:
@@ -82,7 +90,7 @@ async def test_window_without_county_asks_with_twelve_county_buttons(db: str) ->
     slots, (message,) = await run(
         lk.ActionFindWindow(), tracker(text="户籍窗口在哪", intent="find_window")
     )
-    assert "哪个区县" in message["text"] and slots == {}
+    assert "哪个区县" in render(message) and slots == {}
     assert message["kind"] == "prompt"  # a question: no 👍/👎 under it
     assert len(message["buttons"]) == 12
     first = message["buttons"][0]["payload"]
@@ -108,8 +116,8 @@ async def test_self_service_points_ask_for_county_then_list(db: str) -> None:
             entities=[{"entity": "point_type", "value": "self_service"}],
         ),
     )
-    assert "全市共有20个" in message["text"] and "市区10个" in message["text"]
-    assert "换领、补领" in message["text"] and "申领" not in message["text"]
+    assert "全市共有20个" in render(message) and "市区10个" in render(message)
+    assert "补领、换领" in render(message) and "自助办理身份证申领" not in render(message)
     assert message["kind"] == "prompt"
     assert len(message["buttons"]) == 12
     payload = message["buttons"][0]["payload"]
@@ -120,15 +128,15 @@ async def test_self_service_points_ask_for_county_then_list(db: str) -> None:
     _, messages = await run(
         lk.ActionFindServicePoint(), tracker(text=payload, intent="find_service_point")
     )
-    heading, cards, _ = answer(messages)
-    assert heading.startswith("广阳区的24小时身份证自助受理点") and "共4个" in heading
+    heading, cards, closing = answer(messages)
+    assert heading.startswith("广阳区的24小时身份证自助受理点") and "共4个" in closing["notes"]
     assert len(cards) == lk.MAX_PLACES
 
 
 async def test_notary_lists_all_when_county_unknown_and_says_not_police(db: str) -> None:
     _, messages = await run(lk.ActionFindServicePoint(), tracker(fixture="lookups_notary"))
     heading, cards, closing = answer(messages)
-    assert heading.startswith("全市的公证处") and "共5个" in heading
+    assert heading.startswith("全市的公证处") and "共5个" in closing["notes"]
     assert len(cards) == 3
     assert "不属于公安机关" in closing["text"]
     assert closing["buttons"]  # more than shown: pick a county
@@ -150,7 +158,7 @@ async def test_point_type_unknown_asks_with_buttons(db: str) -> None:
     _, (message,) = await run(
         lk.ActionFindServicePoint(), tracker(text="便民服务点", intent="find_service_point")
     )
-    assert "哪类" in message["text"] and message["kind"] == "prompt"
+    assert "哪类" in render(message) and message["kind"] == "prompt"
     assert {
         json.loads(b["payload"][len("/find_service_point") :])["point_type"]
         for b in message["buttons"]

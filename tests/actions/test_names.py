@@ -21,7 +21,7 @@ from bot import knowledge
 from bot.db.models import LookupAudit, NameCount
 from bot.db.queries.names import MANY_HOLDERS, count_holders_live
 from bot.db.session import session_scope
-from tests.actions.conftest import make_tracker, run, slot_events, texts
+from tests.actions.conftest import make_tracker, render, run, slot_events, texts
 
 
 async def _validate(tracker: Any, domain: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -225,16 +225,17 @@ def test_gender_can_be_corrected(domain: dict[str, Any]) -> None:
 def test_characters_of_the_standard_table_are_accepted(name: str) -> None:
     # in the table but not in GB 2312: the old approximation refused them
     check = check_newborn_name(name)
-    assert check.ok, check.reason
+    assert check.ok, check.reply
     assert check.name == name
 
 
 @pytest.mark.parametrize(("name", "char"), [("王亻", "亻"), ("李氵", "氵"), ("张琸", "琸")])
 def test_characters_outside_the_table_may_not_be_registrable(name: str, char: str) -> None:
     check = check_newborn_name(name)
-    assert not check.ok
-    assert f"“{char}”" in check.reason
-    assert "可能无法登记，以派出所为准" in check.reason
+    assert not check.ok and check.reply is not None
+    text = render({"response": check.reply.response, **check.reply.values})
+    assert f"“{char}”" in text
+    assert "可能无法登记，以派出所为准" in text
 
 
 def test_the_shipped_table_has_all_8105_characters() -> None:

@@ -6,9 +6,7 @@ Read from the source (AST), so a reply that is never reached in another test sti
   sends nothing for an unknown name);
 - no Chinese sentence is passed as reply text from Python (``utter_message(text="…")``,
   ``text=f"…"``, a ``{"text": "…"}`` reply dict): officers must be able to reword every
-  sentence in data/responses. Modules still being converted are listed in
-  ``replies_in_code_allowlist.txt``; only the three named there may ever be listed, and an
-  entry must go as soon as its module is clean.
+  sentence in data/responses.
 """
 
 from __future__ import annotations
@@ -17,15 +15,10 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 from bot.db.models import CASE_STAGES
 from tests.actions.conftest import ROOT, load_domain
 
 ACTIONS = ROOT / "actions"
-ALLOWLIST = Path(__file__).with_name("replies_in_code_allowlist.txt")
-#: The only modules that may be on the allowlist (being converted by others); never add more.
-MAY_BE_ALLOWED = {"actions/names.py", "actions/policy.py", "actions/lookups.py"}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]+(?:/[a-z0-9_]+)?")
 #: Response names built at run time (``f"utter_case_stage_{stage}"``): every value they take.
@@ -68,11 +61,6 @@ def chinese_reply_texts(source: str) -> list[int]:
     return sorted(set(lines))
 
 
-def allowlisted() -> set[str]:
-    lines = ALLOWLIST.read_text(encoding="utf-8").splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
 def test_the_scanner_finds_chinese_reply_text_in_every_form() -> None:
     found = chinese_reply_texts(
         "d.utter_message(text='请输入姓名')\n"
@@ -90,14 +78,9 @@ def test_the_scanner_finds_chinese_reply_text_in_every_form() -> None:
 def test_no_chinese_reply_text_in_actions() -> None:
     offenders = {relative(path): chinese_reply_texts(path.read_text("utf-8")) for path in modules()}
     offenders = {module: lines for module, lines in offenders.items() if lines}
-    allowed = allowlisted()
-    assert allowed <= MAY_BE_ALLOWED, f"only {sorted(MAY_BE_ALLOWED)} may be allowlisted"
-    stale = sorted(allowed - set(offenders))
-    assert not stale, f"{stale} send no Chinese text from code any more: remove from {ALLOWLIST}"
-    unexpected = {m: lines for m, lines in offenders.items() if m not in allowed}
-    assert not unexpected, (
+    assert not offenders, (
         "Chinese reply text in code (put the sentence in data/responses/*.yml and send "
-        f"utter_message(response=..., **values)): {unexpected}"
+        f"utter_message(response=..., **values)): {offenders}"
     )
 
 
@@ -148,8 +131,3 @@ def test_the_check_would_see_a_missing_response() -> None:
     assert names == {"utter_booking_done", "utter_no_such_reply"}
     assert prefixes == {"utter_case_stage_"}
     assert "utter_no_such_reply" not in load_domain()["responses"]
-
-
-@pytest.mark.parametrize("module", sorted(MAY_BE_ALLOWED))
-def test_allowlisted_modules_exist(module: str) -> None:
-    assert (ROOT / module).is_file()

@@ -1,9 +1,9 @@
-"""Knowledge-driven policy actions: household move-in materials and the clarifying fallback.
+"""Policy answers (guidance): household move-in materials and the clarifying fallback.
 
 The move-in catalogue (situations × counties) and the topic labels live in
 ``data/knowledge/`` and are re-read when they change, so officers can add a county or change
 a materials list without a code change or retraining; every sentence is in
-``data/responses/policy.yml``.
+``data/responses/guidance.yml``.
 
 The first reply answers: once the situation is known (from everyday words such as 二手房,
 老公, 交了社保 — aliases in ``move_in.yml``) the form is done. With a county the reply lists

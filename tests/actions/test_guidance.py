@@ -7,7 +7,7 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import ActionClarify, ActionMoveInMaterials, ValidateHukouMoveInForm
+from actions.guidance import ActionClarify, ActionMoveInMaterials, ValidateHukouMoveInForm
 from bot import knowledge
 from tests.actions.fixtures import load_tracker
 
