@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.slots import Dispatcher, Slots
 from bot import knowledge
 from bot.knowledge import response_text
 
@@ -83,35 +84,28 @@ class ValidateHukouMoveInForm(FormValidationAction):
         situation = knowledge.canonical_situation(_latest_text(tracker))
         return {"move_in_situation": situation} if situation else {}
 
+    @staticmethod
+    def _accept(slot: str, value: Any, dispatcher: Dispatcher, find: Any, unknown: str) -> Slots:
+        value = value[0] if isinstance(value, list) and value else value
+        found = find(str(value)) if value else None
+        if not found:
+            dispatcher.utter_message(response=unknown)
+        return {slot: found}
+
     def validate_county(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[str, Any]:
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         """Accept any of the county-level units (by name or alias)."""
-        value = slot_value[0] if isinstance(slot_value, list) and slot_value else slot_value
-        county = knowledge.canonical_county(str(value)) if value else None
-        if county:
-            return {"county": county}
-        dispatcher.utter_message(text=response_text("utter_move_in_unknown_county"))
-        return {"county": None}
+        find = knowledge.canonical_county
+        return self._accept("county", slot_value, dispatcher, find, "utter_move_in_unknown_county")
 
     def validate_move_in_situation(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Dict[str, Any]:
+        self, slot_value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         """Accept one of the five situations (code, name or alias)."""
-        value = slot_value[0] if isinstance(slot_value, list) and slot_value else slot_value
-        situation = knowledge.canonical_situation(str(value)) if value else None
-        if situation:
-            return {"move_in_situation": situation}
-        dispatcher.utter_message(text=response_text("utter_move_in_unknown_situation"))
-        return {"move_in_situation": None}
+        find = knowledge.canonical_situation
+        unknown = "utter_move_in_unknown_situation"
+        return self._accept("move_in_situation", slot_value, dispatcher, find, unknown)
 
 
 class ActionAskCounty(Action):
@@ -129,7 +123,7 @@ class ActionAskCounty(Action):
             {"title": county.name, "payload": f'/inform{{"county":"{county.name}"}}'}
             for county in knowledge.counties()
         ]
-        dispatcher.utter_message(text=response_text("utter_move_in_ask_county"), buttons=buttons)
+        dispatcher.utter_message(response="utter_move_in_ask_county", buttons=buttons)
         return []
 
 

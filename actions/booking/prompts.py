@@ -172,6 +172,13 @@ def summary_values(session: Session, slot_id: int, when: dt.datetime) -> dict[st
     }
 
 
+def _chosen(tracker: Tracker) -> tuple[str | None, str | None, str | None]:
+    """The business, county and day chosen so far."""
+    slots = ("business_type", "booking_county", "booking_date")
+    business, county, day = (tracker.get_slot(slot) for slot in slots)
+    return business, county, day
+
+
 class _AskAction(Action, metaclass=ABCMeta):
     """Base of the ask actions: build a prompt in a worker thread and send it."""
 
@@ -228,8 +235,7 @@ class ActionAskBookingDate(_AskAction):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """Send the days; if none is free, say so and leave the form."""
-        business = tracker.get_slot("business_type")
-        county = tracker.get_slot("booking_county")
+        business, county, _ = _chosen(tracker)
         if not business or not county:
             dispatcher.utter_message(response="utter_booking_ask_date_plain")
             return []
@@ -249,9 +255,7 @@ class ActionAskBookingSlot(_AskAction):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """Send the times; if the day filled up meanwhile, offer the days again."""
-        business = tracker.get_slot("business_type")
-        county = tracker.get_slot("booking_county")
-        day_iso = tracker.get_slot("booking_date")
+        business, county, day_iso = _chosen(tracker)
         if not (business and county and day_iso):
             dispatcher.utter_message(response="utter_booking_ask_time_plain")
             return []

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guidance import ActionClarify, ActionMoveInMaterials, ValidateHukouMoveInForm
 from bot import knowledge
+from tests.actions.conftest import render
 from tests.actions.fixtures import load_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_aliases_map_to_canonical_values():
         "move_in_situation": "graduate_talent"
     }
     assert form.validate_county("北京", d, tracker, {}) == {"county": None}
-    assert "没有找到" in d.messages[-1]["text"]
+    assert "没有找到" in render(d.messages[-1])
 
 
 async def test_a_new_county_in_the_data_file_needs_no_code_change(tmp_path, monkeypatch):
