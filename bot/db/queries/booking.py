@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -292,6 +292,29 @@ def _lock_booking(session: Session, code: str, phone_hash: str) -> Booking | Non
     ).scalar_one_or_none()
 
 
+def _changeable(
+    session: Session, code: str, phone_hash: str, now: dt.datetime, inactive: str
+) -> tuple[Booking | None, BookingView | None, str | None]:
+    """Lock a booking that may still change: active and not started (else roll back).
+
+    Returns:
+        ``(booking, view, None)``, or the reason it may not: ``not_found``, ``inactive``'s
+        value for a cancelled booking, ``past`` when its slot has started.
+    """
+    booking = _lock_booking(session, code, phone_hash)
+    view = _booking_view(session, booking) if booking is not None else None
+    if booking is None or view is None:
+        refusal = "not_found"
+    elif booking.status != "active":
+        refusal = inactive
+    elif dt.datetime.combine(view.day, view.start_time) <= now:
+        refusal = "past"
+    else:
+        return booking, view, None
+    session.rollback()
+    return booking, view, refusal
+
+
 def cancel_booking(session: Session, code: str, phone_hash: str, now: dt.datetime) -> CancelResult:
     """Cancel an active booking and give its place back, in one transaction.
 
@@ -305,17 +328,9 @@ def cancel_booking(session: Session, code: str, phone_hash: str, now: dt.datetim
         ``ok``, ``not_found``, ``already_cancelled`` or ``past`` (the slot has started).
 
     """
-    booking = _lock_booking(session, code, phone_hash)
-    if booking is None:
-        session.rollback()
-        return CancelResult("not_found")
-    view = _booking_view(session, booking)
-    if booking.status != "active":
-        session.rollback()
-        return CancelResult("already_cancelled", view)
-    if dt.datetime.combine(view.day, view.start_time) <= now:
-        session.rollback()
-        return CancelResult("past", view)
+    booking, view, refusal = _changeable(session, code, phone_hash, now, "already_cancelled")
+    if refusal or booking is None or view is None:
+        return CancelResult(cast(CancelStatus, refusal or "not_found"), view)
     # Conditional on status: two concurrent cancels cannot both give the place back.
     result = session.execute(
         update(Booking)
@@ -351,17 +366,9 @@ def reschedule_booking(
         past), ``full`` or ``duplicate`` (another active booking that day for this business).
 
     """
-    booking = _lock_booking(session, code, phone_hash)
-    if booking is None:
-        session.rollback()
-        return RescheduleResult("not_found")
-    old = _booking_view(session, booking)
-    if booking.status != "active":
-        session.rollback()
-        return RescheduleResult("cancelled", old)
-    if dt.datetime.combine(old.day, old.start_time) <= now:
-        session.rollback()
-        return RescheduleResult("past", old)
+    booking, old, refusal = _changeable(session, code, phone_hash, now, "cancelled")
+    if refusal or booking is None or old is None:
+        return RescheduleResult(cast(RescheduleStatus, refusal or "not_found"), old)
     if int(booking.slot_id) == new_slot_id:
         session.rollback()
         return RescheduleResult("same", old)
