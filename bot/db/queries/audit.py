@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import LookupAudit, utcnow
+from bot.db.views import view_of
 
 #: Outcomes that count as failed attempts for the rate limit.
 FAILED_OUTCOMES: tuple[str, ...] = ("not_found", "mismatch")
@@ -78,14 +79,4 @@ def recent_lookups(session: Session, limit: int = 100, kind: str | None = None) 
     stmt = select(LookupAudit).order_by(LookupAudit.id.desc()).limit(limit)
     if kind:
         stmt = stmt.where(LookupAudit.kind == kind)
-    return [
-        AuditEntry(
-            id=row.id,
-            kind=row.kind,
-            conversation_id=row.conversation_id,
-            case_number_masked=row.case_number_masked,
-            outcome=row.outcome,
-            created_at=row.created_at,
-        )
-        for row in session.scalars(stmt)
-    ]
+    return [view_of(AuditEntry, row) for row in session.scalars(stmt)]

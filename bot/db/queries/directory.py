@@ -15,6 +15,7 @@ from bot.db.models import County, ServicePoint, Window, WindowBusiness
 from bot.db.queries.workdays import holiday_overrides as holiday_overrides
 from bot.db.queries.workdays import is_working_day as is_working_day
 from bot.db.queries.workdays import next_working_day as next_working_day
+from bot.db.views import view_of
 
 
 @dataclass(frozen=True)
@@ -151,17 +152,4 @@ def list_service_points(
         stmt = stmt.where(ServicePoint.type == point_type)
     if county:
         stmt = stmt.where(County.name == county)
-    return [
-        ServicePointInfo(
-            id=p.id,
-            type=p.type,
-            name=p.name,
-            county=county_name,
-            address=p.address,
-            phone=p.phone,
-            hours=p.hours,
-            lat=p.lat,
-            lng=p.lng,
-        )
-        for p, county_name in session.execute(stmt)
-    ]
+    return [view_of(ServicePointInfo, p, county=name) for p, name in session.execute(stmt)]

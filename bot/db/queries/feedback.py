@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import FEEDBACK_RATINGS, Feedback, utcnow
+from bot.db.views import view_of
 from bot.numbers import mask_text
 
 MAX_TEXT_CHARS = 4000
@@ -160,17 +161,4 @@ def list_feedback(
         stmt = stmt.where(Feedback.rating == rating)
     if since is not None:
         stmt = stmt.where(Feedback.created_at >= since)
-    return [
-        FeedbackRow(
-            id=r.id,
-            conversation_id=r.conversation_id,
-            bot_message_id=r.bot_message_id,
-            bot_text=r.bot_text,
-            user_text=r.user_text,
-            rating=r.rating,
-            created_at=r.created_at,
-            reason=r.reason,
-            comment=r.comment,
-        )
-        for r in session.execute(stmt).scalars()
-    ]
+    return [view_of(FeedbackRow, r) for r in session.execute(stmt).scalars()]
