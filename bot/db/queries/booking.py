@@ -42,6 +42,7 @@ from bot.db.queries.slots import list_business_types as list_business_types
 from bot.db.queries.slots import list_counties as list_counties
 from bot.db.queries.workdays import closed_reason as closed_reason
 from bot.db.queries.workdays import holidays_between as holidays_between
+from bot.db.views import view_of
 
 #: Characters of booking codes (no 0/O, 1/I/L: easy to read out and type).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -140,21 +141,16 @@ def normalise_code(text: str) -> str:
 def _booking_view(session: Session, booking: Booking) -> BookingView:
     slot = get_slot(session, int(booking.slot_id))
     assert slot is not None
-    return BookingView(
-        code=str(booking.code),
-        status=str(booking.status),
-        business_code=str(booking.business_code),
+    return view_of(
+        BookingView,
+        booking,
         business_name=business_name(session, str(booking.business_code)) or "",
-        day=booking.day,
         start_time=slot.start_time,
         end_time=slot.end_time,
         window_name=slot.window_name,
         county=slot.county,
         address=slot.address,
         window_phone=slot.window_phone,
-        name_masked=str(booking.name_masked),
-        phone_masked=str(booking.phone_masked),
-        slot_id=slot.id,
     )
 
 

@@ -22,6 +22,7 @@ from bot.db.models import Case, Window, utcnow
 from bot.db.queries import throttle
 from bot.db.queries.audit import record_lookup
 from bot.db.queries.directory import WindowInfo, window_info
+from bot.db.views import view_of
 
 KIND = "case_status"
 
@@ -75,16 +76,12 @@ def mask_case_number(case_number: str) -> str:
 
 
 def _case_view(case: Case) -> CaseView:
-    return CaseView(
-        case_number=case.case_number,
-        business_code=case.business_code,
+    return view_of(
+        CaseView,
+        case,
         county=case.county.name,
-        stage=case.stage,
         window=window_info(case.window) if case.window is not None else None,
         missing_materials=tuple(case.missing_materials or ()),
-        courier_company=case.courier_company,
-        courier_number=case.courier_number,
-        updated_at=case.updated_at,
         history=tuple((e.stage, e.created_at) for e in case.events),
     )
 

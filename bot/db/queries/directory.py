@@ -67,17 +67,7 @@ def window_info(window: Window) -> WindowInfo:
         The detached value.
 
     """
-    return WindowInfo(
-        id=window.id,
-        name=window.name,
-        county=window.county.name,
-        address=window.address,
-        phone=window.phone,
-        hours=window.hours,
-        lat=window.lat,
-        lng=window.lng,
-        saturday=bool(window.saturday),
-    )
+    return view_of(WindowInfo, window, county=window.county.name, saturday=bool(window.saturday))
 
 
 def list_counties(session: Session) -> list[CountyInfo]:
