@@ -179,6 +179,14 @@ def _chosen(tracker: Tracker) -> tuple[str | None, str | None, str | None]:
     return business, county, day
 
 
+async def _chosen_slot(tracker: Tracker) -> dict[str, str] | None:
+    """The recap values of the chosen time slot (None when none is chosen)."""
+    slot_id = str(tracker.get_slot("booking_slot") or "")
+    if not slot_id.isdigit():
+        return None
+    return await run_db(summary_values, int(slot_id), dates.now_local())
+
+
 class _AskAction(Action, metaclass=ABCMeta):
     """Base of the ask actions: build a prompt in a worker thread and send it."""
 
@@ -285,12 +293,7 @@ class ActionAskBookerName(_AskAction):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """Send the recap and the question."""
-        slot_id = str(tracker.get_slot("booking_slot") or "")
-        values = (
-            await run_db(summary_values, int(slot_id), dates.now_local())
-            if slot_id.isdigit()
-            else None
-        )
+        values = await _chosen_slot(tracker)
         if values:
             dispatcher.utter_message(response="utter_booking_ask_name_after_choice", **values)
         else:
@@ -307,12 +310,7 @@ class ActionAskBookingConfirmed(_AskAction):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """Send the summary with 确认 / 修改 / 不约了 buttons."""
-        slot_id = str(tracker.get_slot("booking_slot") or "")
-        values = (
-            await run_db(summary_values, int(slot_id), dates.now_local())
-            if slot_id.isdigit()
-            else None
-        )
+        values = await _chosen_slot(tracker)
         phone = tracker.get_slot("booker_phone") or {}
         if not values or not isinstance(phone, dict):
             dispatcher.utter_message(response="utter_booking_ask_time_plain")
