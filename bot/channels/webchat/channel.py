@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +51,10 @@ from bot.channels.webchat.inputs import (
     ApiError,
     IncomingMessage,
     bearer_token,
-    error_response,
     json_response,
+    never_500,
     parse_json_body,
+    reply_text,
     validate_message,
 )
 from bot.channels.webchat.stores import (
@@ -71,26 +71,6 @@ from bot.numbers import mask_text
 from bot.tracker_store import watch_turn
 
 logger = logging.getLogger(__name__)
-
-
-def reply_text(request: Request, response_name: str, default: str) -> str:
-    """The text of a domain response (officers edit it in data), or ``default`` before loading.
-
-    Args:
-        request: the request (its app holds the agent and domain).
-        response_name: e.g. ``utter_service_unavailable``.
-        default: used when no model is loaded.
-
-    Returns:
-        The first text variation of the response.
-    """
-    agent = getattr(request.app.ctx, "agent", None)
-    domain = getattr(agent, "domain", None)
-    variations = (getattr(domain, "responses", None) or {}).get(response_name) or []
-    for variation in variations:
-        if isinstance(variation, dict) and variation.get("text") and not variation.get("condition"):
-            return str(variation["text"])
-    return default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,30 +95,6 @@ class WebChatSettings:
     reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     web_dir: Path = field(default_factory=lambda: WEB_DIR)
-
-
-Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def _never_500(endpoint: str) -> Callable[[Handler], Handler]:
-    """Turn ApiError into its JSON response and any other exception into a 503 JSON error."""
-
-    def decorate(func: Handler) -> Handler:
-        @wraps(func)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            try:
-                return await func(request, *args, **kwargs)
-            except ApiError as err:
-                return error_response(err.status, err.code, err.message)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("webchat %s failed", endpoint)
-                return error_response(503, "unavailable", "系统繁忙，请稍后再试。")
-
-        return wrapper
-
-    return decorate
 
 
 class WebChatInput(InputChannel):
@@ -300,7 +256,7 @@ class WebChatInput(InputChannel):
         settings = self.settings
 
         @bp.route("/", methods=["GET"])
-        @_never_500("page")
+        @never_500("page")
         async def page(request: Request) -> HTTPResponse:
             if not request.path.endswith("/"):
                 # Relative asset and API URLs need the trailing slash.
@@ -312,7 +268,7 @@ class WebChatInput(InputChannel):
             )
 
         @bp.route("/static/<name>", methods=["GET"])
-        @_never_500("static")
+        @never_500("static")
         async def static(request: Request, name: str) -> HTTPResponse:
             match = STATIC_NAME_RE.match(name)
             path = settings.web_dir / "static" / name
@@ -326,26 +282,26 @@ class WebChatInput(InputChannel):
             )
 
         @bp.route("/health", methods=["GET"])
-        @_never_500("health")
+        @never_500("health")
         async def health(request: Request) -> HTTPResponse:
             agent = getattr(request.app.ctx, "agent", None)
             ready = bool(agent is not None and agent.is_ready())
             return json_response({"status": "ok", "ready": ready})
 
         @bp.route("/config", methods=["GET"])
-        @_never_500("config")
+        @never_500("config")
         async def config(request: Request) -> HTTPResponse:
             body = self.feedback_options.to_json()
             body["max_message_chars"] = settings.max_message_chars
             return json_response(body)
 
         @bp.route("/session", methods=["POST"])
-        @_never_500("session")
+        @never_500("session")
         async def session(request: Request) -> HTTPResponse:
             return json_response(self._new_session(), status=201)
 
         @bp.route("/restart", methods=["POST"])
-        @_never_500("restart")
+        @never_500("restart")
         async def restart(request: Request) -> HTTPResponse:
             old = await self._conversation_id(request)
             await asyncio.to_thread(self.revocation_store.revoke, old)
@@ -357,7 +313,7 @@ class WebChatInput(InputChannel):
             return json_response(fresh, status=201)
 
         @bp.route("/message", methods=["POST"])
-        @_never_500("message")
+        @never_500("message")
         async def message(request: Request) -> HTTPResponse:
             conversation_id = await self._conversation_id(request)
             data = parse_json_body(request.headers.get("content-type"), request.body)
@@ -377,7 +333,7 @@ class WebChatInput(InputChannel):
             return json_response({"conversation_id": conversation_id, "messages": messages})
 
         @bp.route("/history", methods=["GET"])
-        @_never_500("history")
+        @never_500("history")
         async def history(request: Request) -> HTTPResponse:
             conversation_id = await self._conversation_id(request)
             events = await self._full_events(request, conversation_id)
@@ -394,7 +350,7 @@ class WebChatInput(InputChannel):
             return json_response({"conversation_id": conversation_id, "messages": entries})
 
         @bp.route("/feedback", methods=["POST"])
-        @_never_500("feedback")
+        @never_500("feedback")
         async def feedback(request: Request) -> HTTPResponse:
             conversation_id = await self._conversation_id(request)
             data = parse_json_body(request.headers.get("content-type"), request.body)

@@ -1,9 +1,13 @@
-"""What a client sends: JSON bodies, messages, the bearer token; JSON errors."""
+"""What a client sends: JSON bodies, messages, the bearer token; JSON errors and replies."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from sanic import response
@@ -20,6 +24,8 @@ from bot.channels.webchat.constants import (
     MAX_BODY_BYTES,
     MAX_TITLE_CHARS,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Client errors: ``{"error": code, "message": 中文}`` with a 4xx status (see bot.channels.guard).
 ApiError = InputError
@@ -112,3 +118,47 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer":
         return ""
     return value.strip()
+
+
+def reply_text(request: Request, response_name: str, default: str) -> str:
+    """The text of a domain response (officers edit it in data), or ``default`` before loading.
+
+    Args:
+        request: the request (its app holds the agent and domain).
+        response_name: e.g. ``utter_service_unavailable``.
+        default: used when no model is loaded.
+
+    Returns:
+        The first text variation of the response.
+    """
+    agent = getattr(request.app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    variations = (getattr(domain, "responses", None) or {}).get(response_name) or []
+    for variation in variations:
+        if isinstance(variation, dict) and variation.get("text") and not variation.get("condition"):
+            return str(variation["text"])
+    return default
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def never_500(endpoint: str) -> Callable[[Handler], Handler]:
+    """Turn ApiError into its JSON response and any other exception into a 503 JSON error."""
+
+    def decorate(func: Handler) -> Handler:
+        @wraps(func)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                return await func(request, *args, **kwargs)
+            except ApiError as err:
+                return error_response(err.status, err.code, err.message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("webchat %s failed", endpoint)
+                return error_response(503, "unavailable", "系统繁忙，请稍后再试。")
+
+        return wrapper
+
+    return decorate
