@@ -21,6 +21,7 @@ from bot import knowledge
 from bot.db.crypto import decrypt_phone, encrypt_phone, hash_phone
 from bot.db.models import CALLBACK_STATUSES, CallbackRequest, utcnow
 from bot.db.queries.directory import is_working_day, next_working_day
+from bot.db.views import view_of
 from bot.numbers import mask_phone, mask_text
 from bot.workdays import to_local, to_utc
 
@@ -190,17 +191,8 @@ def save_callback(
 
 
 def _view(message: CallbackRequest) -> CallbackView:
-    return CallbackView(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        text=message.text,
-        phone_masked=message.phone_masked,
-        status=message.status,
-        topic=message.topic,
-        notes=message.notes,
-        callback_due_local=to_local(message.callback_due) if message.callback_due else None,
-        created_at=message.created_at,
-    )
+    due = message.callback_due
+    return view_of(CallbackView, message, callback_due_local=to_local(due) if due else None)
 
 
 def list_callbacks(
