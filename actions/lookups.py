@@ -133,7 +133,8 @@ class LookupAnswer:
     Attributes:
         replies: the messages before the cards (a question, or the heading).
         places: ``utter_place`` values, one per card.
-        closing: the messages after the cards (the closing line first: it carries 👍/👎).
+        closing: the messages after the cards (notes, then the closing line last: it carries
+            👍/👎 and the follow-up buttons, which widgets show only under the last message).
         county: the county the answer is about (kept in the ``county`` slot).
         prompt: whether ``replies`` is a question (not rateable).
     """
@@ -186,7 +187,7 @@ def window_reply(session: Session, county: str | None) -> LookupAnswer:
     return LookupAnswer(
         replies=[Reply("utter_lookup_windows_intro", {"county": county})],
         places=cards,
-        closing=[closing, *notes],
+        closing=[*notes, closing],
         county=county,
     )
 
@@ -262,7 +263,7 @@ def service_point_reply(
     return LookupAnswer(
         replies=[heading],
         places=cards,
-        closing=[closing, *notes],
+        closing=[*notes, closing],
         county=county if points else None,
     )
 
@@ -286,9 +287,9 @@ async def _reply(dispatcher: CollectingDispatcher, builder: Any, *args: Any) -> 
             say(dispatcher, reply, **PART_MARK)
         for place in answer.places:
             dispatcher.utter_message(response="utter_place", **place, **PART_MARK)
-        say(dispatcher, answer.closing[0])
-        for reply in answer.closing[1:]:
+        for reply in answer.closing[:-1]:
             say(dispatcher, reply, **PART_MARK)
+        say(dispatcher, answer.closing[-1])
     return [SlotSet("county", answer.county)] if answer.county else []
 
 

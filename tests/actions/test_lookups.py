@@ -38,17 +38,21 @@ async def run(action: Any, t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]
 def answer(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
     """Split a lookup answer: (heading, place cards, closing message with the buttons).
 
-    After the closing line come notes (how many more places, the sample-data footnote).
+    Between the cards and the closing line come notes (how many more places, the sample-data
+    footnote); the closing line is the last message, the only rateable one, so its buttons
+    are the ones a widget shows.
     """
-    end = next(i for i, m in enumerate(messages) if "kind" not in m)  # the rateable line
-    heading, *cards = messages[:end]
-    assert heading["kind"] == "part" and all(c["kind"] == "part" for c in cards)
-    assert all(c["response"] == "utter_place" for c in cards)
-    assert all(m["kind"] == "part" for m in messages[end + 1 :])
-    closing = dict(messages[end])
-    closing["text"] = render(closing)
-    closing["buttons"] = rendered_buttons(messages[end])
-    closing["notes"] = "".join(render(m) for m in messages[end + 1 :])
+    *parts, last = messages
+    assert "kind" not in last, "the closing line is last and rateable"
+    assert all(m["kind"] == "part" for m in parts)
+    heading = parts[0]
+    cards = [m for m in parts[1:] if m.get("response") == "utter_place"]
+    notes = [m for m in parts[1:] if m.get("response") != "utter_place"]
+    assert parts[1 : 1 + len(cards)] == cards, "the cards come right after the heading"
+    closing = dict(last)
+    closing["text"] = render(last)
+    closing["buttons"] = rendered_buttons(last)
+    closing["notes"] = "".join(render(m) for m in notes)
     return render(heading), cards, closing
 
 
