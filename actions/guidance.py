@@ -32,6 +32,10 @@ MAX_MATERIALS_SHOWN = 8
 MESSAGE_TOPICS = frozenset({"leave_message", "human_handoff"})
 
 
+#: The situation whose common list was just given (a typed county answers for it).
+PENDING_SITUATION = "pending_move_in_situation"
+
+
 def _latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
@@ -199,9 +203,15 @@ class ActionMoveInMaterials(Action):
         """Reply with the materials list, then offer booking and related help."""
         county = knowledge.canonical_county(tracker.get_slot("county"))
         code = str(tracker.get_slot("move_in_situation") or "")
+        if not code and (tracker.latest_message or {}).get("intent", {}).get("name") == "inform":
+            # A county typed (not clicked) after the common list: the situation offered then.
+            code = str(tracker.get_slot(PENDING_SITUATION) or "")
         situation = next((s for s in knowledge.situations() if s.code == code), None)
         # Forget the situation so a new move-in question asks again; keep the county.
-        forget: List[EventType] = [SlotSet("move_in_situation", None)]
+        forget: List[EventType] = [
+            SlotSet("move_in_situation", None),
+            SlotSet(PENDING_SITUATION, None),
+        ]
         if situation is None:  # a side question inside another form: offer the situations
             dispatcher.utter_message(
                 text=response_text("utter_move_in_pick_situation"),
@@ -218,7 +228,8 @@ class ActionMoveInMaterials(Action):
             dispatcher.utter_message(
                 text=format_common_answer(situation), buttons=county_buttons(situation.code)
             )
-            return forget
+            # Remembered only for a county typed in reply (rule: after the common list).
+            return [SlotSet("move_in_situation", None), SlotSet(PENDING_SITUATION, situation.code)]
         answer = knowledge.move_in_materials(county, situation.code)
         if answer is None:
             dispatcher.utter_message(

@@ -153,6 +153,28 @@ async def test_situation_without_county_gets_the_common_list_and_the_counties():
     ]
 
 
+async def test_a_county_typed_after_the_common_list_answers_for_that_situation():
+    tracker = load_tracker("policy_move_in_guan_housing")
+    tracker.slots["county"] = None
+    first = CollectingDispatcher()
+    events = await ActionMoveInMaterials().run(first, tracker, {})
+    pending = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert pending == {"move_in_situation": None, "pending_move_in_situation": "housing"}
+    # The citizen types "固安县" instead of clicking its button.
+    tracker.slots.update(pending, county="固安县")
+    tracker.latest_message = {"text": "固安县", "intent": {"name": "inform", "confidence": 1.0}}
+    second = CollectingDispatcher()
+    events = await ActionMoveInMaterials().run(second, tracker, {})
+    (message,) = second.messages
+    assert "固安县" in message["text"]
+    for item in knowledge.move_in_materials("固安县", "housing").materials:  # type: ignore[union-attr]
+        assert item in message["text"]
+    assert {e["name"]: e["value"] for e in events} == {
+        "move_in_situation": None,
+        "pending_move_in_situation": None,
+    }
+
+
 async def test_county_answer_marks_sample_data_once():
     dispatcher = CollectingDispatcher()
     await ActionMoveInMaterials().run(dispatcher, load_tracker("policy_move_in_guan_housing"), {})
