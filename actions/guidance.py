@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.slots import Dispatcher, Slots
 from bot import knowledge
-from bot.knowledge import response_text
+from bot.responses import response_buttons, response_text
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,9 @@ def format_common_answer(situation: knowledge.Situation) -> str:
     """
     lines = [response_text("utter_move_in_common_header", situation=situation.name)]
     lines += _materials_lines(list(situation.materials), [situation.note] if situation.note else [])
-    place = response_text("utter_move_in_default_place", county="所在县（市、区）")
+    place = response_text(
+        "utter_move_in_default_place", county=response_text("utter_move_in_any_county")
+    )
     lines.append(response_text("utter_move_in_how_to", place=place))
     lines.append(response_text("utter_move_in_pick_county"))
     return "\n".join(lines)
@@ -232,18 +234,12 @@ class ActionMoveInMaterials(Action):
             return [SlotSet("move_in_situation", None), SlotSet(PENDING_SITUATION, situation.code)]
         answer = knowledge.move_in_materials(county, situation.code)
         if answer is None:
-            dispatcher.utter_message(
-                text=response_text("utter_move_in_not_found"),
-                buttons=[{"title": "留言给民警", "payload": "/leave_message"}],
-            )
+            dispatcher.utter_message(response="utter_move_in_not_found")
             return forget
         dispatcher.utter_message(
-            text=format_move_in_answer(answer),
-            buttons=[
-                {"title": "预约窗口办理", "payload": "/book_appointment"},
-                {"title": "查看其他情形", "payload": "/ask_move_in"},
-                {"title": "户籍窗口地址", "payload": f'/find_window{{"county":"{answer.county}"}}'},
-            ],
+            response="utter_move_in_answer",
+            answer=format_move_in_answer(answer),
+            county=answer.county,
         )
         return forget
 
@@ -301,24 +297,12 @@ class ActionClarify(Action):
         }
         buttons: List[Dict[str, str]] = []
         if "case_number" in entities:
-            number = entities["case_number"]
-            buttons.append(
-                {
-                    "title": f"查询{number}的进度",
-                    "payload": f'/query_case_status{{"case_number":"{number}"}}',
-                }
+            buttons += response_buttons(
+                "utter_clarify_case_number", case_number=entities["case_number"]
             )
         county = knowledge.canonical_county(entities.get("county", ""))
         if county:
-            buttons.append(
-                {"title": f"{county}户籍窗口", "payload": f'/find_window{{"county":"{county}"}}'}
-            )
-            buttons.append(
-                {
-                    "title": f"{county}户口迁入材料",
-                    "payload": f'/ask_move_in{{"county":"{county}"}}',
-                }
-            )
+            buttons += response_buttons("utter_clarify_county", county=county)
         return buttons
 
     async def run(
@@ -331,7 +315,7 @@ class ActionClarify(Action):
         if buttons:
             dispatcher.utter_message(
                 text=response_text("utter_clarify_which_service"),
-                buttons=[*buttons, {"title": "都不是，留言给民警", "payload": "/leave_message"}],
+                buttons=[*buttons, *response_buttons("utter_clarify_leave_message")],
             )
             return []
         for key in self.candidate_keys(latest):
@@ -342,7 +326,7 @@ class ActionClarify(Action):
                 buttons.append({"title": topic.label, "payload": topic.payload})
             if len(buttons) == 2:
                 break
-        buttons.append({"title": "都不是，留言给民警", "payload": "/leave_message"})
+        buttons += response_buttons("utter_clarify_leave_message")
         typed = _raw_user_text(tracker)
         text = str(latest.get("text") or "")
         if typed.strip() and not any(ch.isalnum() for ch in typed):

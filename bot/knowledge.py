@@ -316,7 +316,7 @@ def gender_words() -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
 
 
-def _read_text_cached(path: Path, parse: Any) -> Any:
+def read_text_cached(path: Path, parse: Any) -> Any:
     """Read and parse a file, cached until its modification time changes."""
     try:
         mtime = path.stat().st_mtime
@@ -348,40 +348,7 @@ def standard_hanzi() -> frozenset[str]:
         The set of standard characters (empty if the file is missing).
     """
     path = knowledge_dir() / "tongyong-guifan-hanzi-8105.tsv"
-    return frozenset(_read_text_cached(path, _parse_hanzi_table))
-
-
-class _KeepMissing(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _responses_dir() -> Path:
-    return Path(os.environ.get("RESPONSES_DIR", PROJECT_ROOT / "data" / "responses"))
-
-
-def response_text(key: str, **values: Any) -> str:
-    """The first text of response ``key`` in ``data/responses/*.yml``, with ``{name}`` filled.
-
-    Actions use this so that every sentence a citizen reads stays in the response files,
-    where officers edit it.
-
-    Args:
-        key: e.g. ``"utter_name_not_standard"``.
-        **values: values for the ``{placeholders}`` of the text.
-
-    Returns:
-        The text; placeholders without a value are left as they are.
-
-    Raises:
-        KeyError: when no response file defines ``key``.
-    """
-    for path in sorted(_responses_dir().glob("*.yml")):
-        data = _read_text_cached(path, lambda text: yaml.safe_load(text) or {})
-        variants = (data.get("responses") or {}).get(key)
-        if variants:
-            return str(variants[0].get("text", "")).format_map(_KeepMissing(values))
-    raise KeyError(key)
+    return frozenset(read_text_cached(path, _parse_hanzi_table))
 
 
 SAMPLE_MARKERS = ("（示例）", "(示例)")
