@@ -1,7 +1,8 @@
 """NLU benchmark, measured honestly: three systems trained and scored in one run.  `make bench`.
 
 Systems (same training data, data/nlu + data/responses):
-- ours: config.yml (normaliser, Jieba + domain dictionary, DIET, ResponseSelector, fallback);
+- ours: config.yml (normaliser, Jieba + domain dictionary, the linear intent classifier over
+  character n-grams and pinyin, fallback), or the config given with --config;
 - rasa-default: the `rasa init` pipeline (Rasa 3.6's default) with JiebaTokenizer instead of
   WhitespaceTokenizer (seeds fixed so that reruns agree);
 - tfidf-lr: scikit-learn TF-IDF over character 1-3-grams + logistic regression on the full
@@ -15,7 +16,9 @@ accuracy on the same items. Writes bench/results/nlu.md and nlu.json; test-set e
 reported per label only (no texts), so nothing is tuned on them.
 
 Options: --skip-baselines (ours only), --model PATH (score an existing model of ours, no
-training), --keep (keep the trained models in var/bench-nlu/).
+training), --config PATH (train ours from this config instead of config.yml), --dev-only
+(score the dev set only, NLU-only training, print the figures, write no result files; for
+tuning), --keep (keep the trained models in var/bench-nlu/).
 """
 
 from __future__ import annotations
@@ -208,6 +211,20 @@ def score_perturbed(
     return out
 
 
+def dev_summary(name: str, result: dict[str, Any], seconds: float) -> str:
+    """One line of dev-set figures (for --dev-only)."""
+    metrics = (
+        "accuracy",
+        "in_scope_accuracy",
+        "oos_rejection",
+        "oos_not_answered",
+        "false_rejection",
+        "fallback_rate",
+    )
+    figures = ", ".join(f"{metric} {result[metric]:.4f}" for metric in metrics)
+    return f"{name}: dev {figures} (trained in {seconds:.0f} s)"
+
+
 def evaluate_system(parse: Parser, test: list, dev: list) -> dict[str, Any]:
     result = {"dev": score(parse, dev), "test": score(parse, test)}
     result["perturbed"] = score_perturbed(parse, test, result["test"]["predicted"])
@@ -331,8 +348,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--model", type=Path, help="score this model of ours instead of training")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml", help="config of ours")
+    parser.add_argument("--dev-only", action="store_true", help="dev set only, for tuning")
     parser.add_argument("--keep", action="store_true", help="keep var/bench-nlu/models")
     args = parser.parse_args()
+    if args.dev_only:
+        return dev_only(args)
     os.chdir(ROOT)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -342,7 +363,7 @@ def main() -> int:
     if args.model:
         model, seconds = args.model, float("nan")
     else:
-        model, seconds = rasa_train(ROOT / "config.yml", "ours", nlu_only=False)
+        model, seconds = rasa_train(args.config.resolve(), "ours", nlu_only=False)
     print(f"ours: trained in {seconds:.0f} s", flush=True)
     parse, loop = rasa_parser(model)
     systems["ours"] = evaluate_system(parse, test, dev) | {"training_seconds": seconds}
@@ -385,6 +406,36 @@ def main() -> int:
     (RESULTS / "nlu.md").write_text(render(systems, meta), encoding="utf-8")
     print((RESULTS / "nlu.md").read_text(encoding="utf-8"))
     if not args.keep:
+        shutil.rmtree(WORK / "models", ignore_errors=True)
+    return 0
+
+
+def dev_only(args: argparse.Namespace) -> int:
+    """Score ours (and tfidf-lr unless --skip-baselines) on the dev set; print, write nothing.
+
+    The errors of ours go to var/bench-nlu/dev_errors.json as in a full run.
+    """
+    os.chdir(ROOT)
+    WORK.mkdir(parents=True, exist_ok=True)
+    dev = load_examples(DEV)
+    if args.model:
+        model, seconds = args.model, float("nan")
+    else:
+        model, seconds = rasa_train(args.config.resolve(), "ours-dev", nlu_only=True)
+    parse, loop = rasa_parser(model)
+    result = score(parse, dev)
+    loop.close()
+    errors = [
+        {"text": text, "expected": label, "predicted": predicted}
+        for (text, label), predicted in zip(dev, result["predicted"], strict=True)
+        if predicted != label
+    ]
+    (WORK / "dev_errors.json").write_text(json.dumps(errors, ensure_ascii=False, indent=1))
+    print(dev_summary("ours", result, seconds), flush=True)
+    if not args.skip_baselines:
+        parse, seconds = tfidf_parser()
+        print(dev_summary("tfidf-lr", score(parse, dev), seconds), flush=True)
+    if not args.keep and not args.model:
         shutil.rmtree(WORK / "models", ignore_errors=True)
     return 0
 
