@@ -14,7 +14,7 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ("tracker store (SQL, masking)", ("tracker_store.py",)),
     ("lock store (Redis)", ("lock_store.py",)),
     ("event broker (RabbitMQ)", ("brokers/", "cluster/broker.py", "aio_pika/", "aiormq/")),
-    ("NLU (parse_message: tokenizer, features, DIET, ResponseSelector)", ("parse_message",)),
+    ("NLU (parse_message: tokenizer, linear classifier, entity ruler)", ("parse_message",)),
     ("policies (next action prediction)", ("_predict_next_with_tracker", "predict_next_action")),
     ("action server call (HTTP)", ("utils/endpoints.py",)),
     ("responses and other actions", ("_run_action", "run_action")),

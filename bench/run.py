@@ -37,7 +37,7 @@ from bot.nlu.evaluate import evaluate_async, load_examples  # noqa: E402
 from bot.settings import apply_defaults  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-# A conversation's worth of turns: policy answers (ResponseSelector), out-of-scope, small talk,
+# A conversation's worth of turns: policy answers (faq/*), out-of-scope, small talk,
 # and two that run custom actions against the database (name check, window lookup).
 TURN_MESSAGES = [
     "你好",

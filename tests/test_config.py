@@ -14,10 +14,8 @@ def test_chinese_pipeline_in_order() -> None:
     order = [
         "bot.nlu.components.TextNormalizer",
         "JiebaTokenizer",
-        "CountVectorsFeaturizer",
-        "DIETClassifier",
+        "bot.nlu.linear.LinearIntentClassifier",
         "bot.nlu.components.DomainEntityExtractor",
-        "ResponseSelector",
         "FallbackClassifier",
         "bot.nlu.components.BareAnswerClassifier",
     ]
@@ -27,15 +25,30 @@ def test_chinese_pipeline_in_order() -> None:
     assert (ROOT / jieba["dictionary_path"]).is_dir()
 
 
-def test_word_and_char_ngram_features() -> None:
-    vectorizers = [c for c in CONFIG["pipeline"] if c["name"] == "CountVectorsFeaturizer"]
-    assert any(c.get("analyzer", "word") == "word" for c in vectorizers)
-    chars = [c for c in vectorizers if c.get("analyzer") in ("char", "char_wb")]
-    assert chars and chars[0]["min_ngram"] == 1 and chars[0]["max_ngram"] >= 2
+def _classifier() -> dict:
+    return CONFIG["pipeline"][NAMES.index("bot.nlu.linear.LinearIntentClassifier")]
+
+
+def test_char_ngram_features() -> None:
+    classifier = _classifier()
+    assert classifier["char_analyzer"] in ("char", "char_wb")
+    low, high = classifier["ngram"]
+    assert low == 1 and high >= 2
+
+
+def test_no_neural_nlu_left() -> None:
+    for name in ("DIETClassifier", "ResponseSelector", "bot.nlu.pinyin.PinyinFeaturizer"):
+        assert name not in NAMES
 
 
 def test_every_trained_model_has_a_fixed_seed() -> None:
-    trainable = ("DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy")
+    trainable = (
+        "bot.nlu.linear.LinearIntentClassifier",
+        "DIETClassifier",
+        "ResponseSelector",
+        "TEDPolicy",
+        "UnexpecTEDIntentPolicy",
+    )
     parts = CONFIG["pipeline"] + CONFIG["policies"]
     seeded = [c for c in parts if c["name"] in trainable]
     assert seeded, "no trainable component found"
@@ -49,8 +62,5 @@ def test_fallbacks_are_configured() -> None:
     assert rule["core_fallback_action_name"] == "action_default_fallback"
 
 
-def test_pinyin_features_follow_the_tokenizer() -> None:
-    names = [c["name"] for c in CONFIG["pipeline"]]
-    assert "bot.nlu.pinyin.PinyinFeaturizer" in names
-    assert names.index("JiebaTokenizer") < names.index("bot.nlu.pinyin.PinyinFeaturizer")
-    assert names.index("bot.nlu.pinyin.PinyinFeaturizer") < names.index("DIETClassifier")
+def test_pinyin_features_are_on() -> None:
+    assert _classifier()["pinyin_features"] is True

@@ -112,10 +112,10 @@ class DomainEntityExtractor(GraphComponent):
     the fixed vocabularies below (business types, service-point types, gender). Regular
     expressions add ``case_number`` and ``phone_number``.
 
-    The ruler is authoritative: it replaces entities of the same type found by DIET on an
-    overlapping span, and DIET's entities elsewhere are kept (they generalise to phrasings
-    the ruler has no pattern for). Adding a county alias to the knowledge file takes effect
-    on the next server start without retraining.
+    The ruler is authoritative: it replaces entities of the same type found by an earlier
+    extractor on an overlapping span, and that extractor's entities elsewhere are kept (the
+    pipeline has no trainable entity extractor today). Adding a county alias to the knowledge
+    file takes effect on the next server start without retraining.
     """
 
     @staticmethod
@@ -223,7 +223,8 @@ class BareAnswerClassifier(_Stateless):
     """Labels bare form answers (``三河市``, ``下周三上午``, ``5678``) as ``inform``.
 
     Runs after the FallbackClassifier: a two-character county name carries too little text
-    for DIET to be confident, but it is unambiguous as an answer to the question just asked.
+    for the intent classifier to be confident, but it is unambiguous as an answer to the
+    question just asked.
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -269,9 +270,10 @@ def names_langfang_destination(text: str, entities: List[Dict[str, Any]]) -> boo
 class MoveDirectionClassifier(_Stateless):
     """Turns a "move out" answer into ``ask_move_in`` when the destination is in Langfang.
 
-    DIET sees bags of character n-grams, not word order, so "户口从北京迁到香河" and
-    "户口从香河迁到北京" look alike to it. The direction is plain from the text: a Langfang
-    county (or 廊坊) after 到 / 往 / 回 … is a move *in*, which the move-in form handles.
+    The intent classifier sees bags of character n-grams, not word order, so
+    "户口从北京迁到香河" and "户口从香河迁到北京" look alike to it. The direction is plain
+    from the text: a Langfang county (or 廊坊) after 到 / 往 / 回 … is a move *in*, which the
+    move-in form handles.
     """
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -2,7 +2,7 @@
 
 ``rasa test core`` (scripts/test.sh, stage 4) checks the dialogue with the stories' own
 intents; it cannot check which answer a retrieval action picks (``utter_faq`` answers with
-the ResponseSelector's choice, which only exists for parsed text). This test parses every
+the response selector's choice, which only exists for parsed text). This test parses every
 story message through the running bot and checks the full label, so
 ``intent: faq/id_card_fees`` in a story means the citizen really gets the fees answer.
 

@@ -77,7 +77,8 @@ def test_extractor_replaces_an_overlapping_entity_of_the_same_type():
 
 
 def _selector(key: str) -> dict:
-    """ResponseSelector output as Rasa 3.6 publishes it (one selector, under "default")."""
+    """Rasa 3.6 ResponseSelector's output (one selector, under "default"); full_label also
+    reads LinearIntentClassifier's, under the retrieval intent (tests/nlu/test_linear.py)."""
     ranking = [
         {"intent_response_key": key, "confidence": 0.7},
         {"intent_response_key": "out_of_scope/other", "confidence": 0.1},
