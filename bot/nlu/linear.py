@@ -63,8 +63,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         Returns:
             ``char_analyzer`` (``char_wb`` or ``char``), ``ngram`` ([min, max] characters),
             ``pinyin_features`` (bool), ``classifier`` (``svm`` or ``logreg``), ``C``,
-            ``class_weight`` (``balanced`` or ``None``), ``random_seed`` (int) and
-            ``knowledge_dir`` (the pinyin table's folder; ``None`` = ``data/knowledge``).
+            ``class_weight`` (``balanced`` or ``None``), ``random_seed`` (int),
+            ``min_known_ngrams`` (when a smaller share of a message's n-grams was seen in
+            training, its confidences are multiplied by that share, so unknown text gets the
+            clarifying question; 0 turns this off) and ``knowledge_dir`` (the pinyin table's
+            folder; ``None`` = ``data/knowledge``).
         """
         return {
             "char_analyzer": "char_wb",
@@ -74,6 +77,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "C": 1.0,
             "class_weight": "balanced",
             "random_seed": 2026,
+            "min_known_ngrams": 0.25,
             "knowledge_dir": None,
         }
 
@@ -121,6 +125,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError(f"C must be a positive number, not {c!r}")
         if config.get("class_weight") not in ("balanced", None):
             raise ValueError("class_weight must be 'balanced' or null")
+        known = config.get("min_known_ngrams")
+        if isinstance(known, bool) or not isinstance(known, (int, float)) or not 0 <= known <= 1:
+            raise ValueError(f"min_known_ngrams must be a number in [0, 1], not {known!r}")
         seed = config.get("random_seed")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"random_seed must be an integer, not {seed!r}")
@@ -219,7 +226,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         with_text = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
         if with_text:
-            probabilities = self.model.predict_proba([m.get(TEXT) for m in with_text])
+            texts = [m.get(TEXT) for m in with_text]
+            probabilities = self.model.predict_proba(texts)
+            known = self.model.known_fraction(texts)
+            damped = known < float(self._config["min_known_ngrams"])
+            probabilities[damped] *= np.maximum(known[damped, None], 0.01)  # keep the order
             for message, row in zip(with_text, probabilities, strict=True):
                 self._set_outputs(message, self._scored(row))
         for message in messages:

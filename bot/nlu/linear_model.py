@@ -89,6 +89,16 @@ def fit_temperature(scores: np.ndarray, targets: np.ndarray) -> float:
     return float(np.exp(found.x))
 
 
+def _char_gram(gram: str) -> bool:
+    """Character n-grams of two or more characters (single characters say little)."""
+    return len(gram.strip()) >= 2
+
+
+def _syllable_bigram(gram: str) -> bool:
+    """Pinyin syllable bigrams (``qian chu``), not single syllables."""
+    return " " in gram.strip()
+
+
 @dataclass
 class LinearTextModel:
     """Character n-gram (+ pinyin) TF-IDF features and a linear classifier.
@@ -212,6 +222,36 @@ class LinearTextModel:
         if isinstance(self._estimator, LogisticRegression):
             return np.asarray(self._estimator.predict_proba(x))
         return softmax(self._scores(self._estimator, x), self.temperature)
+
+    def known_fraction(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text, the share of its n-grams that were seen in training.
+
+        Counted over character n-grams of 2+ characters and, with pinyin features, over
+        pinyin syllable bigrams; the larger share counts, so a homophone slip (千处 for 迁出)
+        is known by its sound. Gibberish ("阿巴阿巴阿巴", "zxcvbnm") and questions from far
+        outside the domain share few n-grams with the training data, however confidently
+        the linear model scores them. A text without such n-grams counts as fully known.
+
+        Args:
+            texts: normalised texts.
+
+        Returns:
+            ``(len(texts),)`` fractions in [0, 1].
+        """
+        if not self._vectorizers:
+            raise RuntimeError("the model is not fitted")
+        chars, *sounds = self._vectorizers
+        analyzers = [(chars.build_analyzer(), chars.vocabulary_, _char_gram)]
+        analyzers += [(v.build_analyzer(), v.vocabulary_, _syllable_bigram) for v in sounds]
+        fractions = []
+        for text in texts:
+            shares = []
+            for analyze, vocabulary, counted in analyzers:
+                grams_ = [g for g in analyze(text) if counted(g)]
+                if grams_:
+                    shares.append(sum(g in vocabulary for g in grams_) / len(grams_))
+            fractions.append(max(shares) if shares else 1.0)
+        return np.asarray(fractions, dtype=float)
 
     def save(self, path: Path) -> None:
         """Pickle the fitted model to ``path``."""

@@ -184,3 +184,25 @@ def test_bad_config_rejected(bad):
         LinearIntentClassifier.validate_config(
             {**LinearIntentClassifier.get_default_config(), **bad}
         )
+
+
+def test_text_made_of_unseen_ngrams_gets_a_low_confidence(tmp_path) -> None:
+    classifier, _ = _train(tmp_path)
+    gibberish = _parse(classifier, "阿巴阿巴阿巴")
+    assert gibberish["intent"]["confidence"] < 0.2
+    assert all(r["confidence"] < 0.2 for r in gibberish["intent_ranking"])
+    known = _parse(classifier, "办身份证要多少钱")
+    assert known["intent"]["confidence"] > 0.5
+
+
+def test_unseen_ngram_damping_can_be_turned_off(tmp_path) -> None:
+    classifier, _ = _train(tmp_path, min_known_ngrams=0.0)
+    damped, _ = _train(tmp_path / "damped")
+    assert (
+        _parse(classifier, "阿巴阿巴阿巴")["intent"]["confidence"]
+        > (_parse(damped, "阿巴阿巴阿巴")["intent"]["confidence"])
+    )
+    with pytest.raises(ValueError):
+        LinearIntentClassifier.validate_config(
+            {**LinearIntentClassifier.get_default_config(), "min_known_ngrams": 2}
+        )
