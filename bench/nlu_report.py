@@ -58,7 +58,16 @@ def render(systems: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         f"{meta['date']}, {meta['machine']}. Dev set {meta['dev_n']} items (tuned on), frozen "
         f"test set {meta['test_n']} items ({meta['test_oos_n']} out of scope; never tuned on). "
-        "All three systems trained from scratch on the same data in this run.",
+        + (
+            "All systems trained from scratch on the same data in this run."
+            if not meta.get("reused")
+            else "Trained from scratch in this run: "
+            + ", ".join(n for n in names if n not in meta["reused"])
+            + "; reused from an earlier run on the very same data (training, dev and test "
+            + f"files and perturbations with sha256 {meta.get('data_sha256', '?')[:12]}): "
+            + ", ".join(f"{n} ({d})" for n, d in meta["reused"].items())
+            + "."
+        ),
         "",
         "| metric | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
