@@ -73,7 +73,7 @@ bench: install nginx
 	$(PY) bench/bench_console.py
 	$(PY) bench/bench_console.py --postgres || \
 		echo "PostgreSQL at 127.0.0.1:5432 not reachable: console benchmark on PostgreSQL skipped"
-	$(PY) bench/bench_cluster.py
+	$(PY) bench/bench_cluster.py --model var/bench-nlu/models/ours.tar.gz
 
 ## Create a console account: make console-user NAME=admin ROLE=admin
 console-user: install

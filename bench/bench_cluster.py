@@ -15,6 +15,7 @@ Locust runs 4 x PHASE seconds in all (< 3 minutes); start-up of both set-ups com
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -306,10 +307,13 @@ def drop(tag: str) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--model", type=Path, help="model to serve (default: newest in models/)")
+    args = parser.parse_args()
     apply_defaults()
-    model = cli.latest_model()
-    if model is None:
-        raise SystemExit("no model in models/: `make train` first")
+    model = args.model or cli.latest_model()
+    if model is None or not Path(model).is_file():
+        raise SystemExit("no model: pass --model or `make train` first")
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         single = single_process(model, Path(tmp))
         replicated = cluster(model, Path(tmp))
