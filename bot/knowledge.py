@@ -212,11 +212,20 @@ def move_in_materials(county: str, situation_code: str) -> MoveInAnswer | None:
 
 @dataclass(frozen=True)
 class Topic:
-    """A topic the assistant can answer, for clarification buttons."""
+    """A topic the assistant can answer.
+
+    Attributes:
+        key: intent or retrieval key (``faq/id_card_fees``).
+        label: its clarification button's title.
+        payload: what the button sends.
+        business: the bookable business it is about (a booking right after its answer
+            need not ask which business), or None.
+    """
 
     key: str
     label: str
     payload: str
+    business: str | None = None
 
 
 def topics() -> dict[str, Topic]:
@@ -230,6 +239,7 @@ def topics() -> dict[str, Topic]:
                 key=str(item["key"]),
                 label=str(item.get("label", item["key"])),
                 payload=str(item.get("payload", "")),
+                business=str(item["business"]) if item.get("business") else None,
             )
     return result
 

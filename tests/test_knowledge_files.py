@@ -544,3 +544,11 @@ def test_topic_buttons_are_short_and_well_formed() -> None:
             assert re.search(r"[\u4e00-\u9fff]{3,}", payload), key
         else:
             assert payload == f"/{key}" and key in intents, key
+
+
+def test_a_topics_business_is_one_that_can_be_booked() -> None:
+    vocabulary = _yaml(KNOWLEDGE / "vocabulary.yml")["business_types"]
+    bookable = {b["code"] for b in vocabulary if b.get("bookable")}
+    linked = {t["key"]: t["business"] for t in topics() if "business" in t}
+    assert linked.get("faq/id_card_lost_online") == "id_card"
+    assert not set(linked.values()) - bookable, set(linked.values()) - bookable

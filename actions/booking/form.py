@@ -77,6 +77,9 @@ def _run(tracker: Tracker, form_slots: list[str]) -> _Run:
                 county = tracker.get_slot("county")  # said earlier in the conversation
                 if county and not before.get("booking_county"):
                     candidates.setdefault("booking_county", county)
+                business = parsing.business_of_previous_topic(tracker)  # just answered
+                if business and not before.get("business_type"):
+                    candidates.setdefault("business_type", business)
             for slot in CONFIRM_SLOTS:
                 if requested == slot and message.intent != "stop":
                     # A stop or a question (nothing extracted, no yes/no) is left to the rules.

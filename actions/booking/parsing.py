@@ -125,6 +125,39 @@ def message_is_fresh(tracker: Tracker) -> bool:
     return True
 
 
+def _topic_key(parse_data: dict[str, Any]) -> str | None:
+    """``faq/id_card_fees`` for a policy answer, the intent name otherwise."""
+    intent = (parse_data.get("intent") or {}).get("name")
+    if not isinstance(intent, str):
+        return None
+    selector = (parse_data.get("response_selector") or {}).get(intent) or {}
+    key = (selector.get("response") or {}).get("intent_response_key")
+    return str(key) if key else intent
+
+
+def business_of_previous_topic(tracker: Tracker) -> str | None:
+    """The bookable business of the question answered just before the latest message.
+
+    "身份证丢了" (the lost-card answer), then "预约窗口": the booking is for 居民身份证, so
+    the form need not ask. The topic's business comes from ``topics.yml``.
+
+    Args:
+        tracker: the tracker given to the validation action.
+
+    Returns:
+        A bookable business code, or None.
+    """
+    users = [e for e in tracker.events or [] if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    key = _topic_key(users[-2].get("parse_data") or {})
+    topic = knowledge.topics().get(key or "")
+    if topic is None or topic.business is None:
+        return None
+    bookable = {t.code for t in knowledge.business_types() if t.bookable}
+    return topic.business if topic.business in bookable else None
+
+
 def find_booking_code(text: str) -> str | None:
     """Find a booking code (``YY`` + 6 letters/digits; case, spaces and dashes tolerated)."""
     value = unicodedata.normalize("NFKC", text or "").upper()

@@ -191,6 +191,45 @@ async def test_the_county_said_earlier_in_the_conversation_is_used(db: str) -> N
     assert slots["business_type"] == "id_card" and slots["booking_county"] == "三河市"
 
 
+def _after_answer(topic: str, text: str = "预约窗口", **kw: Any) -> Any:
+    """A booking asked for right after the bot answered ``topic`` (faq/… or an intent)."""
+    t = tracker(text=text, intent="book_appointment", **kw)
+    intent, _, _ = topic.partition("/")
+    previous = {"intent": {"name": intent, "confidence": 0.99}, "entities": []}
+    if "/" in topic:
+        previous["response_selector"] = {
+            intent: {"response": {"intent_response_key": topic}, "ranking": []}
+        }
+    t.events[:0] = [
+        {"event": "user", "text": "身份证丢了", "parse_data": previous},
+        {"event": "action", "name": "utter_faq"},
+        {"event": "bot", "text": "身份证丢了或坏了：…"},
+    ]
+    return t
+
+
+async def test_booking_right_after_an_answer_books_for_its_business(db: str) -> None:
+    # "身份证丢了" was answered, then "预约窗口": the form does not ask which business again.
+    slots, replies = await validate(_after_answer("faq/id_card_lost_online"))
+    assert slots["business_type"] == "id_card"
+    assert not any("哪项业务" in r for r in replies)
+    slots, _ = await validate(_after_answer("ask_move_in"))
+    assert slots["business_type"] == "hukou_move_in"
+
+
+async def test_what_the_citizen_says_wins_over_the_previous_answer(db: str) -> None:
+    said_now = [{"entity": "business_type", "value": "residence_permit"}]
+    t = _after_answer("faq/id_card_lost_online", "预约办居住证", entities=said_now)
+    slots, _ = await validate(t)
+    assert slots["business_type"] == "residence_permit"
+
+
+async def test_an_answer_without_a_bookable_business_still_asks(db: str) -> None:
+    for topic in ("faq/move_out", "out_of_scope/traffic", "greet"):
+        slots, _ = await validate(_after_answer(topic))
+        assert "business_type" not in slots, topic
+
+
 async def test_without_the_forms_slots_in_the_domain_nothing_is_filled(db: str) -> None:
     # The validator reads the form's slots from the domain Rasa sends (never a copy in code).
     assert await act(f.ValidateBookingForm(), tracker(fixture="booking_start"), {}) == ({}, [])
