@@ -17,6 +17,7 @@ Everything is deterministic given ``random_seed``. No Rasa imports here.
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -31,8 +32,41 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from bot.nlu.pinyin import grams, syllables
+from bot.numbers import find_numbers
 
 CLASSIFIERS = ("svm", "logreg")
+#: Digit runs long enough to be an identifier (case numbers); phones and ID-card numbers in any
+#: spelling are found by :func:`bot.numbers.find_numbers`.
+_LONG_DIGITS = re.compile(r"\d{5,}")
+#: Spaces between two Chinese characters ("身份证 丢了 怎么办"): Chinese has no word spaces, and
+#: ``char_wb`` n-grams would take them for word boundaries.
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def without_numbers(text: str) -> str:
+    """Lower-case ``text``, drop phone and ID-card numbers, write other long numbers as ``#``.
+
+    Spaces between two Chinese characters are dropped too (also where a number stood).
+
+    The digits of a personal number say nothing about what a message is about: "我的身份证
+    1101 0519 9001 0100 2X 丢了" is about a lost card, not a case lookup (whose training
+    examples are full of digits). Case numbers keep their ``SL`` (``sl#``).
+
+    Args:
+        text: normalised text.
+
+    Returns:
+        The text the character n-grams are taken from.
+    """
+    parts: list[str] = []
+    last = 0
+    for match in find_numbers(text):
+        parts += [text[last : match.start], " "]
+        last = match.end
+    parts.append(text[last:])
+    return _CJK_SPACE.sub("", _LONG_DIGITS.sub("#", "".join(parts).lower()))
+
+
 ANALYZERS = ("char", "char_wb")
 
 
@@ -143,7 +177,12 @@ class LinearTextModel:
 
     def _new_vectorizers(self) -> List[TfidfVectorizer]:
         vectorizers = [
-            TfidfVectorizer(analyzer=self.analyzer, ngram_range=self.ngram, sublinear_tf=True)
+            TfidfVectorizer(
+                analyzer=self.analyzer,
+                ngram_range=self.ngram,
+                sublinear_tf=True,
+                preprocessor=without_numbers,
+            )
         ]
         if self.pinyin_table is not None:
             vectorizers.append(

@@ -12,6 +12,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from actions.guidance import ActionClarify
 from bot.nlu.evaluate import full_label
 from bot.nlu.linear import LinearIntentClassifier
+from bot.nlu.linear_model import without_numbers
 
 EXAMPLES = {
     "greet": ["你好", "您好", "在吗", "早上好", "哈喽", "下午好", "你好呀"],
@@ -206,3 +207,18 @@ def test_unseen_ngram_damping_can_be_turned_off(tmp_path) -> None:
         LinearIntentClassifier.validate_config(
             {**LinearIntentClassifier.get_default_config(), "min_known_ngrams": 2}
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的身份证 1101 0519 9001 0100 2x 丢了", "我的身份证丢了"),
+        ("电话 一三九 五七二四 六八零五 预约", "电话预约"),
+        ("查sl202611050123进度", "查sl#进度"),
+        ("身份证 丢了 怎么办", "身份证丢了怎么办"),
+        ("hello, how do i get an id card?", "hello, how do i get an id card?"),
+        ("Hello 身份证", "hello 身份证"),
+    ],
+)
+def test_numbers_and_spaces_between_chinese_characters_are_not_features(text, expected):
+    assert without_numbers(text) == expected
