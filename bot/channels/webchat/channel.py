@@ -68,7 +68,7 @@ from bot.channels.webchat.tokens import (
     verify_token,
 )
 from bot.numbers import mask_text
-from bot.tracker_store import watch_turn
+from bot.tracker_store import take_saved_events, watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +235,10 @@ class WebChatInput(InputChannel):
         rateable: set[str] = set()
         if any(m.get("id") for m in messages):
             try:
-                tracker = await self._agent(request).tracker_store.retrieve(conversation_id)
-                events = list(tracker.events) if tracker is not None else []
+                events = take_saved_events(conversation_id)
+                if events is None:
+                    tracker = await self._agent(request).tracker_store.retrieve(conversation_id)
+                    events = list(tracker.events) if tracker is not None else []
                 rateable = rateable_message_ids(bot_events_with_ids(events), events)
             except Exception:
                 logger.exception("webchat: could not decide which messages are rateable")
