@@ -31,6 +31,7 @@ from actions.dates import format_day
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import Reply, say
 from bot.db.queries import booking as booking_queries
+from bot.responses import response_text
 
 BUSY_RESPONSE = "utter_service_unavailable"
 #: How many days / time slots are offered as buttons.
@@ -77,7 +78,9 @@ def date_prompt(session: Session, business: str, county: str, when: dt.datetime)
         return Reply("utter_booking_no_days", values)
     buttons = [
         {
-            "title": f"{format_day(day, when.date())} 余{free}",
+            "title": response_text(
+                "utter_booking_day_button", day=format_day(day, when.date()), free=free
+            ),
             "payload": inform(booking_date=day.isoformat()),
         }
         for day, free in days
@@ -127,7 +130,11 @@ def slot_prompt(
     if len(windows) > 1:
         buttons = [
             {
-                "title": f"{window_label(slots[0].window_name, county)}（余{len(slots)}个时段）",
+                "title": response_text(
+                    "utter_booking_window_button",
+                    window=window_label(slots[0].window_name, county),
+                    count=len(slots),
+                ),
                 "payload": inform(booking_window=str(window_id)),
             }
             for window_id, slots in windows.items()
@@ -139,7 +146,9 @@ def slot_prompt(
         if all(count for _name, count in halves):
             buttons = [
                 {
-                    "title": f"{HALF_DAY_LABELS[name]}（余{count}个时段）",
+                    "title": response_text(
+                        "utter_booking_half_day_button", half_day=HALF_DAY_LABELS[name], count=count
+                    ),
                     "payload": inform(booking_slot=name),
                 }
                 for name, count in halves
@@ -147,7 +156,12 @@ def slot_prompt(
             return Reply("utter_booking_ask_half_day", {"day": label}, buttons)
     shown = filter_half_day(free, half_day) or free
     buttons = [
-        {"title": f"{slot.time_label} 余{slot.free}", "payload": inform(booking_slot=str(slot.id))}
+        {
+            "title": response_text(
+                "utter_booking_slot_button", time=slot.time_label, free=slot.free
+            ),
+            "payload": inform(booking_slot=str(slot.id)),
+        }
         for slot in shown[:MAX_SLOT_BUTTONS]
     ]
     if not buttons:
