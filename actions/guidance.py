@@ -205,7 +205,8 @@ class ActionMoveInMaterials(Action):
         """Reply with the materials list, then offer booking and related help."""
         county = knowledge.canonical_county(tracker.get_slot("county"))
         code = str(tracker.get_slot("move_in_situation") or "")
-        if not code and (tracker.latest_message or {}).get("intent", {}).get("name") == "inform":
+        latest_intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if not code and latest_intent == "inform":
             # A county typed (not clicked) after the common list: the situation offered then.
             code = str(tracker.get_slot(PENDING_SITUATION) or "")
         situation = next((s for s in knowledge.situations() if s.code == code), None)

@@ -24,8 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -54,9 +52,16 @@ class TrackerStoreUnavailable(RuntimeError):
 
 @dataclass
 class TurnHealth:
-    """Whether the conversation store failed during one turn (see :func:`watch_turn`)."""
+    """What the conversation store did during one turn (see :func:`watch_turn`).
+
+    Attributes:
+        store_failed: a read or write failed.
+        saved_events: the events of the tracker as the turn saved it (None: not saved), so
+            the channel need not read back what was just written.
+    """
 
     store_failed: bool = False
+    saved_events: list[Any] | None = None
 
 
 _TURN: ContextVar[TurnHealth | None] = ContextVar("ehuzheng_turn_health", default=None)
@@ -76,6 +81,12 @@ def watch_turn() -> TurnHealth:
     health = TurnHealth()
     _TURN.set(health)
     return health
+
+
+def _note_saved(tracker: DialogueStateTracker) -> None:
+    health = _TURN.get()
+    if health is not None:
+        health.saved_events = list(tracker.events)
 
 
 def _note_failure() -> None:
@@ -220,41 +231,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
-        _remember_saved(tracker)
+        _note_saved(tracker)
         logger.debug("Tracker stored (masked).")
-
-
-#: The events of the trackers this process saved last, by conversation: the channel reads
-#: the turn it just ran from here instead of reading the tracker back from the database.
-_SAVED: OrderedDict[str, list[Any]] = OrderedDict()
-_SAVED_LIMIT = 256
-_saved_lock = threading.Lock()
-
-
-def _remember_saved(tracker: DialogueStateTracker) -> None:
-    with _saved_lock:
-        _SAVED[tracker.sender_id] = list(tracker.events)
-        _SAVED.move_to_end(tracker.sender_id)
-        while len(_SAVED) > _SAVED_LIMIT:
-            _SAVED.popitem(last=False)
-
-
-def take_saved_events(sender_id: str) -> list[Any] | None:
-    """The events of the conversation as this process last saved them (once), or None.
-
-    The web chat decides which messages of the turn it just ran are rateable from these:
-    the turn's tracker was saved a moment ago by this very process, so reading it back from
-    the database (a query and a tracker rebuild per turn) would only cost time.
-
-    Args:
-        sender_id: the conversation.
-
-    Returns:
-        The saved tracker's events, or None when this process has not saved it (then read
-        the store).
-    """
-    with _saved_lock:
-        return _SAVED.pop(sender_id, None)
 
 
 def _remember_inserted(_mapper: Any, _connection: Any, row: Any) -> None:

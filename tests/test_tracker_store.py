@@ -8,7 +8,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_store import MaskingSQLTrackerStore, take_saved_events
+from bot.tracker_store import MaskingSQLTrackerStore, watch_turn
 
 PHONE, ID_NUMBER = "13812345678", "11010519491231002X"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -106,18 +106,19 @@ async def test_a_database_error_is_raised_to_the_caller_never_exits(tmp_path):
     assert not isinstance(error.value, SystemExit)
 
 
-async def test_the_turn_just_saved_is_handed_to_the_channel_once(store_url):
+async def test_the_turn_just_saved_is_handed_to_the_channel(store_url):
     store = MaskingSQLTrackerStore(domain=Domain.empty(), host=store_url)
     sender = f"citizen-{uuid.uuid4().hex[:8]}"
     tracker = DialogueStateTracker.from_events(
         sender, [UserUttered("身份证丢了"), BotUttered("可以在线补领。")]
     )
+    health = watch_turn()
     await store.save(tracker)
-    saved = take_saved_events(sender)
+    saved = health.saved_events
     assert saved is not None and [e.type_name for e in saved] == ["user", "bot"]
     stored = await store.retrieve(sender)
     assert [e.timestamp for e in saved] == [e.timestamp for e in stored.events]  # same ids
-    assert take_saved_events(sender) is None  # once: later reads go to the store
+    assert watch_turn().saved_events is None  # the next turn starts with nothing
     store.engine.dispose()
 
 
@@ -127,6 +128,17 @@ async def test_a_failed_save_hands_nothing_to_the_channel(tmp_path):
     store.engine.dispose()
     (tmp_path / "t.db").unlink()
     (tmp_path / "t.db").mkdir()  # the database file can no longer be opened
+    health = watch_turn()
     with pytest.raises(sa.exc.OperationalError):
         await store.save(DialogueStateTracker.from_events(sender, [UserUttered("你好")]))
-    assert take_saved_events(sender) is None
+    assert health.store_failed and health.saved_events is None
+
+
+async def test_the_cluster_store_hands_the_saved_turn_over_from_its_worker_thread(tmp_path):
+    from bot.cluster.tracker_store import ClusterTrackerStore
+
+    store = ClusterTrackerStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 't.db'}")
+    health = watch_turn()
+    await store.save(DialogueStateTracker.from_events("citizen-2", [UserUttered("你好")]))
+    assert [e.text for e in health.saved_events or []] == ["你好"]
+    store.engine.dispose()

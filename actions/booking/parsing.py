@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 
 from actions.dates import parse_datetime
 from bot import knowledge
+from bot.nlu.evaluate import full_label
 from bot.numbers import parse_phone
 
 REQUESTED_SLOT = "requested_slot"
@@ -125,16 +126,6 @@ def message_is_fresh(tracker: Tracker) -> bool:
     return True
 
 
-def _topic_key(parse_data: dict[str, Any]) -> str | None:
-    """``faq/id_card_fees`` for a policy answer, the intent name otherwise."""
-    intent = (parse_data.get("intent") or {}).get("name")
-    if not isinstance(intent, str):
-        return None
-    selector = (parse_data.get("response_selector") or {}).get(intent) or {}
-    key = (selector.get("response") or {}).get("intent_response_key")
-    return str(key) if key else intent
-
-
 def business_of_previous_topic(tracker: Tracker) -> str | None:
     """The bookable business of the question answered just before the latest message.
 
@@ -150,8 +141,8 @@ def business_of_previous_topic(tracker: Tracker) -> str | None:
     users = [e for e in tracker.events or [] if e.get("event") == "user"]
     if len(users) < 2:
         return None
-    key = _topic_key(users[-2].get("parse_data") or {})
-    topic = knowledge.topics().get(key or "")
+    key, _confidence = full_label(users[-2].get("parse_data") or {})
+    topic = knowledge.topics().get(key)
     if topic is None or topic.business is None:
         return None
     bookable = {t.code for t in knowledge.business_types() if t.bookable}

@@ -68,7 +68,7 @@ from bot.channels.webchat.tokens import (
     verify_token,
 )
 from bot.numbers import mask_text
-from bot.tracker_store import take_saved_events, watch_turn
+from bot.tracker_store import TurnHealth, watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class WebChatInput(InputChannel):
         conversation_id: str,
         incoming: IncomingMessage,
         client: str,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], TurnHealth]:
         collector = WebChatCollector()
         metadata: dict[str, Any] = {"client_key": client}
         if incoming.title:
@@ -226,17 +226,24 @@ class WebChatInput(InputChannel):
             messages = []
         if not messages:
             messages = [{"id": None, "text": self._fallback_text, "fallback": True}]
-        return messages
+        return messages, health
 
     async def _mark_rateable(
-        self, request: Request, conversation_id: str, messages: list[dict[str, Any]]
+        self,
+        request: Request,
+        conversation_id: str,
+        messages: list[dict[str, Any]],
+        saved: list[Any] | None,
     ) -> None:
-        """Add ``rateable`` to each message of a turn (see :mod:`bot.channels.rating`)."""
+        """Add ``rateable`` to each message of a turn (see :mod:`bot.channels.rating`).
+
+        ``saved`` are the events the turn just stored (``TurnHealth.saved_events``).
+        """
         rateable: set[str] = set()
         if any(m.get("id") for m in messages):
             try:
-                events = take_saved_events(conversation_id)
-                if events is None:
+                events = saved
+                if events is None:  # not saved by this turn: read the store
                     tracker = await self._agent(request).tracker_store.retrieve(conversation_id)
                     events = list(tracker.events) if tracker is not None else []
                 rateable = rateable_message_ids(bot_events_with_ids(events), events)
@@ -330,8 +337,10 @@ class WebChatInput(InputChannel):
             # Behind a trusted proxy Sanic's remote_addr is the forwarded client address.
             address = getattr(request, "remote_addr", "") or request.ip
             client = client_key(settings.secret, address)
-            messages = await self._run_turn(on_new_message, conversation_id, incoming, client)
-            await self._mark_rateable(request, conversation_id, messages)
+            messages, health = await self._run_turn(
+                on_new_message, conversation_id, incoming, client
+            )
+            await self._mark_rateable(request, conversation_id, messages, health.saved_events)
             return json_response({"conversation_id": conversation_id, "messages": messages})
 
         @bp.route("/history", methods=["GET"])

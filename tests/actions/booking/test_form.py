@@ -197,8 +197,9 @@ def _after_answer(topic: str, text: str = "预约窗口", **kw: Any) -> Any:
     intent, _, _ = topic.partition("/")
     previous = {"intent": {"name": intent, "confidence": 0.99}, "entities": []}
     if "/" in topic:
+        ranked = [{"intent_response_key": topic, "confidence": 0.99}]
         previous["response_selector"] = {
-            intent: {"response": {"intent_response_key": topic}, "ranking": []}
+            intent: {"response": {"intent_response_key": topic}, "ranking": ranked}
         }
     t.events[:0] = [
         {"event": "user", "text": "身份证丢了", "parse_data": previous},
