@@ -3,8 +3,9 @@
 Open-source nginx only has passive checks (a refused connection takes a server out for a few
 seconds). The :class:`HealthMonitor` adds active ones: every ``interval`` seconds it asks each
 Rasa replica (``/webhooks/webchat/health`` must say ``"ready": true``) and each action server
-(``/health``). A server failing ``fall`` checks in a row is marked ``down`` in the generated
-nginx configuration and nginx is reloaded; one check passing puts it back. A server that was
+(``/health``). A server failing ``fall`` checks in a row becomes a ``backup`` in the
+generated nginx configuration (used only when every healthy server refuses the connection)
+and nginx is reloaded; one check passing puts it back. A server that was
 healthy and then failed for ``hung_after`` seconds while its process still runs is hung: the
 supervisor restarts it.
 """

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.db.retry import retry_transient
 from bot.tracker_store import MaskingSQLTrackerStore
 
 logger = logging.getLogger(__name__)
@@ -48,10 +49,6 @@ def _run_on_thread_loop(make: Callable[[], Awaitable[T]]) -> T:
     if loop is None:
         loop = _thread_state.loop = asyncio.new_event_loop()
     return loop.run_until_complete(make())  # type: ignore[arg-type]
-
-
-#: Errors that mean "the database is (briefly) not there".
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 class ClusterTrackerStore(MaskingSQLTrackerStore):
@@ -74,22 +71,7 @@ class ClusterTrackerStore(MaskingSQLTrackerStore):
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     async def _retrying(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.retry_seconds
-        delay = 0.2
-        while True:
-            try:
-                return await call()
-            except TRANSIENT as err:
-                if loop.time() + delay > deadline:
-                    raise
-                logger.warning(
-                    "tracker store: %s failed (%s); the database may be restarting, retrying",
-                    what,
-                    type(getattr(err, "orig", err)).__name__,
-                )
-                await asyncio.sleep(delay)
-                delay = min(2.0, delay * 2)
+        return await retry_transient(call, f"tracker store: {what}", self.retry_seconds)
 
     @staticmethod
     async def _off_loop(make: Callable[[], Awaitable[T]]) -> T:

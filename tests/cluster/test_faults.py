@@ -125,10 +125,14 @@ def test_a_killed_replica_mid_form_the_conversation_goes_on_on_the_other(cluster
     started = time.monotonic()
     # Every turn now lands on rasa-2 (nginx skips the refused connection): the form goes on.
     county = say(conversation, "固安县")
-    why = (county.status, county.body, cluster.nginx_errors())
+    # A string, not a tuple: pytest prints a message string whole (a tuple's repr is cut).
+    why = (
+        f"{county.status} {county.body}\nnginx:\n{cluster.nginx_errors()}\n{cluster.log_tail(800)}"
+    )
     assert not county.fallback and asks_for_a_time("".join(county.texts)), why
     slot = say(conversation, "九点半")
-    assert not slot.fallback and "姓名" in "".join(slot.texts), (slot.body, cluster.nginx_errors())
+    why = f"{slot.status} {slot.body}\nnginx:\n{cluster.nginx_errors()}"
+    assert not slot.fallback and "姓名" in "".join(slot.texts), why
     assert time.monotonic() - started < 30
     until(lambda: cluster.pid("rasa-1") != killed, 30, "the supervisor to restart rasa-1")
     assert "rasa-1: exited with signal 9" in cluster.log_tail(10**7)
@@ -199,7 +203,7 @@ def test_a_postgresql_restart_loses_no_event(cluster) -> None:
         while not stop.is_set() and n < 12:
             reply = say(conversation, texts[n % len(texts)])
             if reply.status != 200:
-                errors.append(f"{reply.status}")
+                errors.append(f"{reply.status} {reply.body}")
             n += 1
 
     threads = [threading.Thread(target=chat, args=(c,)) for c, _ in conversations]

@@ -154,7 +154,7 @@ class WebChatInput(InputChannel):
         )
         if conversation_id is not None and conversation_id not in self._revoked:
             try:
-                revoked = await asyncio.to_thread(self.revocation_store.is_revoked, conversation_id)
+                revoked = await self.revocation_store.is_revoked(conversation_id)
             except Exception:
                 logger.exception("webchat: could not check the token's revocation")
                 raise ApiError(503, "unavailable", "系统繁忙，请稍后再试。") from None
@@ -313,7 +313,7 @@ class WebChatInput(InputChannel):
         @never_500("restart")
         async def restart(request: Request) -> HTTPResponse:
             old = await self._conversation_id(request)
-            await asyncio.to_thread(self.revocation_store.revoke, old)
+            await self.revocation_store.revoke(old)
             self._revoked.add(old)
             fresh = self._new_session()
             logger.info(
@@ -352,7 +352,7 @@ class WebChatInput(InputChannel):
             ratings: dict[str, str] = {}
             if any(e["role"] == "bot" for e in entries):
                 try:
-                    ratings = await asyncio.to_thread(self.feedback_store.ratings, conversation_id)
+                    ratings = await self.feedback_store.ratings(conversation_id)
                 except Exception:
                     logger.exception("webchat: could not read feedback ratings")
             for entry in entries:
@@ -380,8 +380,7 @@ class WebChatInput(InputChannel):
             bot_text = answer_text(events, bot_event)
             user_text = user_review_text(user_event) if user_event is not None else ""
             try:
-                await asyncio.to_thread(
-                    self.feedback_store.save,
+                await self.feedback_store.save(
                     conversation_id=conversation_id,
                     bot_message_id=rated.message_id,
                     bot_text=mask_text(bot_text),

@@ -1,17 +1,24 @@
-"""Where ratings and given-up conversations are kept: the database (blocking calls).
+"""Where ratings and given-up conversations are kept: the database.
 
-The channel calls these from a worker thread; each call is one short session.
+Each call is one short session in a worker thread (off the event loop). While the database
+restarts, a call waits and tries again for up to :data:`RETRY_SECONDS` (:mod:`bot.db.retry`),
+so a restart delays a citizen's message instead of answering it with "系统繁忙".
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.db.queries import feedback, revocations
+from bot.db.retry import retry_transient
 from bot.db.session import session_scope
 
 T = TypeVar("T")
+
+#: How long a call waits for a restarting database (the reply timeout is 25 s).
+RETRY_SECONDS = 10.0
 
 
 def _in_session(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -19,25 +26,33 @@ def _in_session(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return query(session, *args, **kwargs)
 
 
+async def _in_worker(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await retry_transient(
+        lambda: asyncio.to_thread(_in_session, query, *args, **kwargs),
+        f"webchat: {query.__name__}",
+        RETRY_SECONDS,
+    )
+
+
 class FeedbackStore:
     """👍/👎 ratings in the ``feedback`` table (:mod:`bot.db.queries.feedback`)."""
 
-    def save(self, **fields: Any) -> None:
+    async def save(self, **fields: Any) -> None:
         """Store (or replace) the rating of one bot message, with a 👎's reason and comment."""
-        _in_session(feedback.save_feedback, **fields)
+        await _in_worker(feedback.save_feedback, **fields)
 
-    def ratings(self, conversation_id: str) -> dict[str, str]:
+    async def ratings(self, conversation_id: str) -> dict[str, str]:
         """Return ``{bot_message_id: rating}`` for a conversation."""
-        return _in_session(feedback.ratings_for_conversation, conversation_id)
+        return await _in_worker(feedback.ratings_for_conversation, conversation_id)
 
 
 class RevocationStore:
     """Conversations given up by ``/restart`` (:mod:`bot.db.queries.revocations`)."""
 
-    def revoke(self, conversation_id: str) -> None:
+    async def revoke(self, conversation_id: str) -> None:
         """Refuse this conversation's token from now on."""
-        _in_session(revocations.revoke, conversation_id)
+        await _in_worker(revocations.revoke, conversation_id)
 
-    def is_revoked(self, conversation_id: str) -> bool:
+    async def is_revoked(self, conversation_id: str) -> bool:
         """Whether this conversation's token is refused."""
-        return _in_session(revocations.is_revoked, conversation_id)
+        return await _in_worker(revocations.is_revoked, conversation_id)
