@@ -154,6 +154,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, event_broker=event_broker, **kwargs)
+        from bot import rasa_speedups
+
+        rasa_speedups.install()  # also under a plain `rasa run` / `rasa shell`
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Arrange for the stored events to reach the event broker, masked, once committed.

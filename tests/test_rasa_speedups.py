@@ -105,3 +105,44 @@ def test_another_rasa_release_stops_the_server_with_a_clear_message(
     with pytest.raises(SystemExit) as stopped:
         rasa_server.check_rasa_version()
     assert "3.6.21" in str(stopped.value) and "3.7.0" in str(stopped.value)
+
+
+def test_every_event_name_resolves_to_the_class_rasa_would_pick() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    walk = all_subclasses(Event)  # what Rasa's resolve_by_type walks, in its order
+    names = {cls.type_name for cls in walk}
+    assert len(names) > 20
+    expected = {name: next(c for c in walk if c.type_name == name) for name in names}
+    for name in sorted(names):
+        assert rasa_speedups.resolve_event_class(name) is expected[name], name
+
+
+def test_unknown_event_names_behave_as_in_rasa() -> None:
+    from rasa.shared.core.events import ActionExecuted
+
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        rasa_speedups.resolve_event_class("no_such_event")
+    assert rasa_speedups.resolve_event_class("no_such_event", ActionExecuted) is ActionExecuted
+    assert rasa_speedups.resolve_event_class("topic") is None
+
+
+def test_a_tracker_read_back_after_install_equals_the_original() -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.slots import TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    slots = [TextSlot("county", mappings=[])]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("我想约固安县", {"name": "book_appointment", "confidence": 0.9}),
+        SlotSet("county", "固安县"),
+        BotUttered("请选择时间段", {"buttons": [{"title": "9:00", "payload": "/x"}]}),
+    ]
+    original = DialogueStateTracker.from_events("a", events, slots)
+    dumped = [e.as_dict() for e in original.events]
+    rasa_speedups.install()
+    again = DialogueStateTracker.from_dict("a", dumped, slots)
+    assert list(again.events) == list(original.events)
+    assert again.get_slot("county") == "固安县"
