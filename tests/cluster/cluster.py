@@ -212,6 +212,15 @@ class Cluster:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def replica_errors(self, lines: int = 12) -> str:
+        """The last ERROR lines (and the exception lines) of the replicas' logs."""
+        found: list[str] = []
+        for path in sorted((self.workdir / "cluster" / "logs").glob("rasa-*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                if " ERROR " in line or line.split(":")[0].endswith(("Error", "Exception")):
+                    found.append(f"{path.stem}: {line[:300]}")
+        return "\n".join(found[-lines:])
+
     def keep_logs(self) -> None:
         """Copy the logs to tests/artifacts/cluster/ (pytest's temp dirs do not last)."""
         import shutil

@@ -127,11 +127,12 @@ def test_a_killed_replica_mid_form_the_conversation_goes_on_on_the_other(cluster
     county = say(conversation, "固安县")
     # A string, not a tuple: pytest prints a message string whole (a tuple's repr is cut).
     why = (
-        f"{county.status} {county.body}\nnginx:\n{cluster.nginx_errors()}\n{cluster.log_tail(800)}"
+        f"{county.status} {county.body}\nnginx:\n{cluster.nginx_errors()}\n"
+        f"replicas:\n{cluster.replica_errors()}\n{cluster.log_tail(800)}"
     )
     assert not county.fallback and asks_for_a_time("".join(county.texts)), why
     slot = say(conversation, "九点半")
-    why = f"{slot.status} {slot.body}\nnginx:\n{cluster.nginx_errors()}"
+    why = f"{slot.status} {slot.body}\n{cluster.nginx_errors()}\n{cluster.replica_errors()}"
     assert not slot.fallback and "姓名" in "".join(slot.texts), why
     assert time.monotonic() - started < 30
     until(lambda: cluster.pid("rasa-1") != killed, 30, "the supervisor to restart rasa-1")
@@ -216,7 +217,7 @@ def test_a_postgresql_restart_loses_no_event(cluster) -> None:
     for thread in threads:
         thread.join(90)
     stop.set()
-    assert not errors
+    assert not errors, "\n".join(errors) + "\n" + cluster.replica_errors()
     for conversation, replies in conversations:
         # The turns in flight waited for the database instead of failing or vanishing.
         assert not any(r.fallback for r in replies), [r.texts for r in replies]
