@@ -28,11 +28,11 @@ from bot import workdays
 from bot.db.crypto import decrypt_phone, encrypt_phone
 from bot.db.queries.callbacks import MAX_TEXT_LENGTH, save_callback
 from bot.numbers import mask_phone, mask_text, parse_phone
+from bot.responses import response_text
 
 logger = logging.getLogger(__name__)
 
 MIN_TEXT_LENGTH = 4
-WEEKDAYS = "一二三四五六日"
 
 # Trigger phrases that carry no question ("我要留言", "转人工"), longest first.
 _TRIGGERS = sorted(
@@ -65,24 +65,25 @@ def question_part(text: str) -> str:
 
 
 def describe_due(due: dt.datetime, now_local: dt.datetime) -> str:
-    """Say when the call back will happen ("今天17:00前", "明天（11月26日）12:00前").
+    """Say when the call back will happen ("今天17:00前", "明天11月26日（周四）12:00前").
 
     Args:
         due: the deadline (naive Beijing time).
         now_local: now (naive Beijing time).
 
     Returns:
-        Short Chinese phrase.
+        Short Chinese phrase (``utter_label_due_*`` in data/responses/common.yml).
 
     """
     days = (due.date() - now_local.date()).days
-    clock = f"{due:%H:%M}前"
+    clock = f"{due:%H:%M}"
     if days == 0:
-        return f"今天{clock}"
-    label = f"{due.month}月{due.day}日（周{WEEKDAYS[due.weekday()]}）"
-    if days == 1:
-        return f"明天{label}{clock}"
-    return f"{label}{clock}"
+        return response_text("utter_label_due_today", near=workdays.near_day_name(0), time=clock)
+    label = response_text(
+        "utter_label_day", month=due.month, day=due.day, weekday=workdays.weekday_name(due)
+    )
+    near = workdays.near_day_name(1) if days == 1 else ""
+    return response_text("utter_label_due_day", near=near, label=label, time=clock)
 
 
 _KEPT = "enc:"

@@ -33,6 +33,7 @@ from actions.validation import (
 from bot import knowledge, workdays
 from bot.db.queries.cases import CaseView, lookup_case, mask_case_number
 from bot.numbers import parse_phone
+from bot.responses import response_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ def case_reply(case: CaseView) -> Reply:
         "business": knowledge.term_name(knowledge.business_types(), case.business_code, ""),
         "county": case.county,
         "case_number": case.case_number,
-        "updated": f"{updated.month}月{updated.day}日 {updated:%H:%M}",
+        "updated": response_text(
+            "utter_label_updated", month=updated.month, day=updated.day, time=f"{updated:%H:%M}"
+        ),
         "materials": "\n".join(f"{i}. {item}" for i, item in enumerate(case.missing_materials, 1)),
         "courier_company": case.courier_company or "",
         "courier_number": case.courier_number or "",

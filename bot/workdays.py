@@ -40,7 +40,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR_FILE = "calendar.yml"
 #: How far :func:`next_working_day` looks ahead (the longest closure is about 9 days).
 MAX_CLOSED_RUN = 60
-_WEEKEND_NAMES = {5: "周六", 6: "周日"}
 
 
 # --------------------------------------------------------------------------- time
@@ -159,7 +158,39 @@ def closed_reason(day: dt.date, override: bool | None, name: str | None = None) 
         return None
     if override is False and name:
         return name
-    return _WEEKEND_NAMES.get(day.weekday(), name or "")
+    return weekday_name(day) if day.weekday() >= 5 else (name or "")
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _calendar_words(key: str, kind: type, size: int = 0) -> Any:
+    try:
+        settings = load_file(CALENDAR_FILE) or {}
+    except (OSError, yaml.YAMLError):
+        settings = {}
+    value = _section(settings, key, kind) if isinstance(settings, dict) else kind()
+    if size and len(value) != size:
+        logger.error("data/knowledge/%s: %s should have %d entries", CALENDAR_FILE, key, size)
+        return kind()
+    return value
+
+
+def weekday_name(day: dt.date) -> str:
+    """The day's weekday as citizens read it (``周五``; ``weekdays`` in calendar.yml)."""
+    names = _calendar_words("weekdays", list, 7)
+    return str(names[day.weekday()]) if names else ""
+
+
+def near_day_name(offset: int) -> str | None:
+    """今天/明天/后天 for 0/1/2 days from today (``near_days`` in calendar.yml), else None."""
+    names = _calendar_words("near_days", list)
+    return str(names[offset]) if 0 <= offset < len(names) else None
+
+
+def half_day_names() -> dict[str, str]:
+    """``morning``/``noon``/``afternoon``/``evening`` → 上午/中午/下午/晚上 (calendar.yml)."""
+    return {str(k): str(v) for k, v in _calendar_words("half_days", dict).items()}
 
 
 # --------------------------------------------------------------------------- holidays

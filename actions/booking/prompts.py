@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from actions import dates
 from actions.booking.parsing import REQUESTED_SLOT
 from actions.booking.rules import (
-    HALF_DAY_LABELS,
+    HALF_DAYS,
     business_label,
     filter_half_day,
     short_window,
@@ -30,6 +30,7 @@ from actions.booking.rules import (
 from actions.dates import format_day
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import Reply, say
+from bot import workdays
 from bot.db.queries import booking as booking_queries
 from bot.responses import response_text
 
@@ -147,7 +148,9 @@ def slot_prompt(
             buttons = [
                 {
                     "title": response_text(
-                        "utter_booking_half_day_button", half_day=HALF_DAY_LABELS[name], count=count
+                        "utter_booking_half_day_button",
+                        half_day=workdays.half_day_names().get(name, name),
+                        count=count,
                     ),
                     "payload": inform(booking_slot=name),
                 }
@@ -283,7 +286,7 @@ class ActionAskBookingSlot(_AskAction):
             return []
         pref = tracker.get_slot("booking_time_pref")
         preference = {
-            "half_day": pref if pref in HALF_DAY_LABELS else None,
+            "half_day": pref if pref in HALF_DAYS else None,
             "window": tracker.get_slot("booking_window"),
         }
         when = dates.now_local()

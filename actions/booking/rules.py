@@ -19,6 +19,7 @@ from actions.booking.parsing import business_from_text, county_from_text
 from actions.dates import format_day, half_day_of, parse_datetime, parse_time
 from actions.replies import Reply
 from actions.validation import phone_problem
+from bot import workdays
 from bot.db.crypto import hash_phone
 from bot.db.queries import booking as booking_queries
 from bot.numbers import mask_phone, parse_phone
@@ -321,11 +322,13 @@ def validate_slot_choice(
     result.set("booking_slot", None)
     result.set("booking_time_pref", half_day)
     if not filter_half_day(free, half_day):
-        result.say("utter_booking_half_day_full", half_day=HALF_DAY_LABELS.get(str(half_day), ""))
+        label = workdays.half_day_names().get(str(half_day), "")
+        result.say("utter_booking_half_day_full", half_day=label)
         result.set("booking_time_pref", None)
 
 
-HALF_DAY_LABELS = {"morning": "上午", "noon": "中午", "afternoon": "下午", "evening": "晚上"}
+#: The half-day codes of :data:`actions.dates.HalfDay` (their names: calendar.yml ``half_days``).
+HALF_DAYS = ("morning", "noon", "afternoon", "evening")
 
 
 def validate_name(result: TurnResult, raw: Any) -> None:

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 from actions.dates.days import day_in, without_dates
 from actions.dates.days import parse_date as parse_date
-from actions.dates.labels import WEEKDAY_CN as WEEKDAY_CN
 from actions.dates.labels import format_day as format_day
 from actions.dates.labels import format_time as format_time
 from actions.dates.text import cn_to_int as cn_to_int

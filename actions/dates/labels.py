@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.workdays import today_local
-
-WEEKDAY_CN = "一二三四五六日"
+from bot.responses import response_text
+from bot.workdays import near_day_name, today_local, weekday_name
 
 
 def format_day(day: dt.date, today: dt.date | None = None) -> str:
     """Format a day for a reply: ``12月5日（周五）``, prefixed with 今天/明天/后天 when near.
+
+    The wording is ``utter_label_day``/``utter_label_near_day`` (data/responses/common.yml),
+    the words ``weekdays``/``near_days`` (data/knowledge/calendar.yml).
 
     Args:
         day: the day.
@@ -20,11 +22,13 @@ def format_day(day: dt.date, today: dt.date | None = None) -> str:
         The label.
 
     """
-    label = f"{day.month}月{day.day}日（周{WEEKDAY_CN[day.weekday()]}）"
+    label = response_text(
+        "utter_label_day", month=day.month, day=day.day, weekday=weekday_name(day)
+    )
     if today is None:
         today = today_local()
-    near = {0: "今天", 1: "明天", 2: "后天"}.get((day - today).days)
-    return f"{near} {label}" if near else label
+    near = near_day_name((day - today).days)
+    return response_text("utter_label_near_day", near=near, label=label) if near else label
 
 
 def format_time(when: dt.time) -> str:

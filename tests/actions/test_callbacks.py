@@ -242,3 +242,14 @@ def test_a_phone_given_before_the_question_survives_the_conversation_store(
     assert "13812345678" not in str(stored)
     assert kept_phone(stored) == "13812345678"
     assert kept_phone("enc:forged") is None and kept_phone("138****5678") is None
+
+
+def test_the_call_back_deadline_reads_naturally() -> None:
+    import datetime as dt
+
+    from actions.callbacks import describe_due
+
+    now = dt.datetime(2026, 12, 2, 10, 0)  # a Wednesday
+    assert describe_due(dt.datetime(2026, 12, 2, 17, 0), now) == "今天17:00前"
+    assert describe_due(dt.datetime(2026, 12, 3, 12, 0), now) == "明天12月3日（周四）12:00前"
+    assert describe_due(dt.datetime(2026, 12, 7, 12, 0), now) == "12月7日（周一）12:00前"
