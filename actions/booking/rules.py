@@ -245,6 +245,16 @@ def validate_window(session: Session, result: TurnResult, raw: Any, when: dt.dat
         result.set("booking_window", None)
 
 
+def _named_window(free: list[booking_queries.SlotView], text: str) -> int | None:
+    """The window with free places that a typed text names ("户政服务大厅", "固安镇派出所")."""
+    typed = re.sub(r"[\s，。！？,.!?]", "", text)
+    if len(typed) < 2:
+        return None
+    names = {s.window_id: short_window(s.window_name) for s in free}
+    found = {wid for wid, name in names.items() if typed in name or name in typed}
+    return found.pop() if len(found) == 1 else None
+
+
 def _free_slots(
     session: Session, st: dict[str, Any], when: dt.datetime
 ) -> list[booking_queries.SlotView]:
@@ -294,7 +304,11 @@ def validate_slot_choice(
 
     exact, half_day = _slot_preference(text)
     if exact is None and half_day is None:
-        result.say("utter_booking_slot_unclear")
+        window = _named_window(_free_slots(session, st, when), text)
+        if window is not None:
+            result.set("booking_window", str(window))
+        else:
+            result.say("utter_booking_slot_unclear")
         result.set("booking_slot", None)
         return
     preference = exact.strftime("%H:%M") if exact else half_day

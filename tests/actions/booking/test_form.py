@@ -265,3 +265,13 @@ def test_every_booking_action_of_the_domain_is_served_by_the_action_server() -> 
             assert hasattr(validator, f"extract_{slot}") and hasattr(validator, f"validate_{slot}")
             asked = (f"action_ask_{slot}", f"utter_ask_{form}_{slot}", f"utter_ask_{slot}")
             assert any(a in executor.actions or a in DOMAIN["responses"] for a in asked), slot
+
+
+async def test_a_window_name_typed_while_windows_are_offered_chooses_it(db: str) -> None:
+    # The NLU reads "户政服务大厅" as find_window; at this step it is the answer, not a question.
+    state = {**PLACE, "booking_date": "2026-12-03"}
+    t = form_tracker("booking_form", "户政服务大厅", state, "booking_slot", intent="find_window")
+    slots, messages = await validate(t)
+    assert slots.get("booking_window") and messages == []
+    _, (times,) = await act(pr.ActionAskBookingSlot(), tracker(slots={**state, **slots}))
+    assert all(re.match(r"\d\d:\d\d-", b["title"]) for b in times["buttons"])

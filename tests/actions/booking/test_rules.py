@@ -251,3 +251,18 @@ def test_helpers() -> None:
     assert v.mask_code("YY7KQ2MD") == "YY7K****"
     assert r.is_phone_value(phone_value("13812345678"))
     assert not r.is_phone_value({"masked": "138****5678"}) and not r.is_phone_value("13812345678")
+
+
+def test_a_typed_window_name_chooses_that_window(db: str) -> None:
+    windows = slot_ids("固安县", D(2026, 12, 3))
+    with session_scope() as session:
+        names = {
+            w.id: w.name for w in session.scalars(select(Window).where(Window.id.in_(windows)))
+        }
+    assert len(names) == 2
+    for wid, name in names.items():
+        short = name.replace("（示例）", "")[-5:]  # e.g. 务服务大厅 / 安镇派出所, as typed
+        updates, said = turn({"booking_slot": short}, DAY)
+        assert updates.get("booking_window") == str(wid) and said == [], (short, updates, said)
+    updates, said = turn({"booking_slot": "随便哪个"}, DAY)
+    assert "booking_window" not in updates and "没听懂" in said[0]
