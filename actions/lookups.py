@@ -192,6 +192,21 @@ def window_reply(session: Session, county: str | None) -> LookupAnswer:
     )
 
 
+def window_list_parts(session: Session, county: str) -> list[Reply]:
+    """A county's windows as the inner parts of another answer (heading, cards, notes).
+
+    For a question about the windows asked while the booking form offers them: the form's
+    own question follows, so the lookup's closing line (预约办理, 👍/👎) is left out.
+    """
+    answer = window_reply(session, county)
+    if not answer.places:
+        return []
+    heading = [Reply(r.response, {**r.values, **PART_MARK}, r.buttons) for r in answer.replies]
+    cards = [Reply("utter_place", {**place, **PART_MARK}) for place in answer.places]
+    notes = [Reply(r.response, {**r.values, **PART_MARK}) for r in answer.closing[:-1]]
+    return [*heading, *cards, *notes]
+
+
 def service_point_reply(
     session: Session, point_type: str | None, county: str | None
 ) -> LookupAnswer:

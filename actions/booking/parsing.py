@@ -277,11 +277,11 @@ def extract_candidates(
         interruption = message.intent in INTERRUPTION_INTENTS
         if requested == "booker_name":
             interruption = interruption and message.intent != "check_name"
-        if requested == "booking_slot":
-            # "户政服务大厅" typed while the windows are offered names a window (the NLU reads
-            # it as find_window): the validator matches it against the offered windows.
-            interruption = interruption and message.intent != "find_window"
-        if not interruption and text.strip():
+        if requested == "booking_slot" and message.intent == "find_window":
+            # "户政服务大厅" typed while the windows are offered (the NLU reads it as find_window)
+            # names one; the validator takes it, or answers a question about the windows.
+            candidates["booking_window"] = text
+        elif not interruption and text.strip():
             candidates[requested] = text
     return candidates
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from abc import ABCMeta, abstractmethod
 from typing import Any, List
 
@@ -26,6 +25,7 @@ from actions.booking.rules import (
     business_label,
     filter_half_day,
     short_window,
+    window_label,
 )
 from actions.dates import format_day
 from actions.db import DatabaseUnavailable, run_db
@@ -87,16 +87,6 @@ def date_prompt(session: Session, business: str, county: str, when: dt.datetime)
         for day, free in days
     ]
     return Reply("utter_booking_ask_date", values, buttons)
-
-
-def window_label(name: str, county: str) -> str:
-    """A window's name short enough for a button (``固安镇派出所``, ``户政服务大厅``)."""
-    value = short_window(name)
-    short_county = re.sub(r"(回族自治县|经济技术开发区|临空经济区|区|市|县)$", "", county)
-    for prefix in ("廊坊市公安局", f"{county}公安局", f"{short_county}公安局", county):
-        if value.startswith(prefix) and len(value) > len(prefix):
-            value = value[len(prefix) :]
-    return re.sub(r"户籍窗口$", "", value)[:12]
 
 
 def slot_prompt(

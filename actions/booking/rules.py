@@ -235,24 +235,68 @@ def validate_booking_turn(
 
 
 def validate_window(session: Session, result: TurnResult, raw: Any, when: dt.datetime) -> None:
-    """Accept a window (by id) that has free places on the chosen day."""
+    """Accept a window with free places on the chosen day: a button's id or a typed name.
+
+    Typed text that names no offered window is a question about the windows ("窗口在哪"):
+    it is answered with the county's windows, and the form asks again.
+    """
     st = result.state
     free = _free_slots(session, st, when)
-    if str(raw).isdigit() and any(s.window_id == int(str(raw)) for s in free):
-        result.set("booking_window", str(raw))
-    else:
+    text = str(raw).strip()
+    if text.isdigit():
+        if any(s.window_id == int(text) for s in free):
+            result.set("booking_window", text)
+            return
         result.say("utter_booking_window_full")
         result.set("booking_window", None)
+        return
+    named = _named_window(free, text)
+    if named is not None:
+        result.set("booking_window", str(named))
+        return
+    from actions.lookups import window_list_parts  # noqa: PLC0415 - lookups imports booking
+
+    result.set("booking_window", None)
+    if st.get("booking_county"):
+        result.replies.extend(window_list_parts(session, str(st["booking_county"])))
+
+
+def window_label(name: str, county: str) -> str:
+    """A window's name short enough for a button (``固安镇派出所``, ``户政服务大厅``)."""
+    value = short_window(name)
+    short_county = re.sub(r"(回族自治县|经济技术开发区|临空经济区|区|市|县)$", "", county)
+    for prefix in ("廊坊市公安局", f"{county}公安局", f"{short_county}公安局", county):
+        if value.startswith(prefix) and len(value) > len(prefix):
+            value = value[len(prefix) :]
+    return re.sub(r"户籍窗口$", "", value)[:12]
+
+
+def _common_run(a: str, b: str) -> int:
+    """Length of the longest run of characters that ``a`` and ``b`` share."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
 
 
 def _named_window(free: list[booking_queries.SlotView], text: str) -> int | None:
-    """The window with free places that a typed text names ("户政服务大厅", "固安镇派出所")."""
+    """The offered window a typed text names ("户政服务大厅", "派出所那个"), if exactly one.
+
+    The text must share at least two characters in a row with the window's button label
+    (its name without the county's police-bureau prefix), and more than with any other.
+    """
     typed = re.sub(r"[\s，。！？,.!?]", "", text)
-    if len(typed) < 2:
+    labels = {s.window_id: window_label(s.window_name, s.county) for s in free}
+    scores = sorted(
+        ((_common_run(typed, label), wid) for wid, label in labels.items()), reverse=True
+    )
+    if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
-    names = {s.window_id: short_window(s.window_name) for s in free}
-    found = {wid for wid, name in names.items() if typed in name or name in typed}
-    return found.pop() if len(found) == 1 else None
+    return scores[0][1]
 
 
 def _free_slots(

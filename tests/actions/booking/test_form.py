@@ -275,3 +275,16 @@ async def test_a_window_name_typed_while_windows_are_offered_chooses_it(db: str)
     assert slots.get("booking_window") and messages == []
     _, (times,) = await act(pr.ActionAskBookingSlot(), tracker(slots={**state, **slots}))
     assert all(re.match(r"\d\d:\d\d-", b["title"]) for b in times["buttons"])
+
+
+async def test_a_question_about_the_windows_while_they_are_offered_gets_their_addresses(
+    db: str,
+) -> None:
+    state = {**PLACE, "booking_date": "2026-12-03"}
+    text = "这两个窗口在哪里"
+    slots, messages = await validate(
+        form_tracker("booking_form", text, state, "booking_slot", intent="find_window")
+    )
+    assert not slots.get("booking_window")
+    said = "\n".join(messages)
+    assert "固安县" in said and "地址" in said and "没听懂" not in said

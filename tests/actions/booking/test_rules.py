@@ -204,9 +204,12 @@ def test_a_window_is_accepted_only_with_free_places_that_day(db: str) -> None:
     for sid in windows[second]:
         set_capacity(sid, 1, booked=1)
     other = next(iter(slot_ids("三河市", D(2026, 12, 3))))
-    for bad in (str(second), str(other), "abc", "-1"):
+    for bad in (str(second), str(other)):
         updates, said = turn({"booking_window": bad}, DAY)
         assert updates == {"booking_window": None} and "约满" in said[0], bad
+    for bad in ("abc", "-1"):  # no window's id or name: the county's windows are listed
+        updates, said = turn({"booking_window": bad}, DAY)
+        assert updates == {"booking_window": None} and "固安县" in said[0], bad
     # a spoken time keeps to the chosen window
     updates, _ = turn({"booking_slot": "10:00"}, {**DAY, "booking_window": str(first)})
     assert updates["booking_slot"] == str(windows[first][2])
@@ -261,8 +264,14 @@ def test_a_typed_window_name_chooses_that_window(db: str) -> None:
         }
     assert len(names) == 2
     for wid, name in names.items():
-        short = name.replace("（示例）", "")[-5:]  # e.g. 务服务大厅 / 安镇派出所, as typed
-        updates, said = turn({"booking_slot": short}, DAY)
-        assert updates.get("booking_window") == str(wid) and said == [], (short, updates, said)
+        typed = r.window_label(name, "固安县")  # as the button shows it: 户政服务大厅 …
+        for answer in ({"booking_slot": typed}, {"booking_window": typed}):
+            updates, said = turn(answer, DAY)
+            assert updates.get("booking_window") == str(wid) and said == [], (answer, said)
     updates, said = turn({"booking_slot": "随便哪个"}, DAY)
     assert "booking_window" not in updates and "没听懂" in said[0]
+    by_label = {r.window_label(n, "固安县"): wid for wid, n in names.items()}
+    for typed in ("派出所那个", "去户政大厅吧"):
+        updates, said = turn({"booking_slot": typed}, DAY)
+        wanted = next(wid for label, wid in by_label.items() if typed[1:3] in label)
+        assert updates.get("booking_window") == str(wanted) and said == [], typed
