@@ -327,7 +327,9 @@ class ActionClarify(Action):
                 buttons.append({"title": topic.label, "payload": topic.payload})
             if len(buttons) == 2:
                 break
-        buttons += response_buttons("utter_clarify_leave_message")
+        # "都不是，…" only reads right under other choices.
+        leave = "utter_clarify_leave_message" if buttons else "utter_clarify_leave_message_only"
+        buttons += response_buttons(leave)
         typed = _raw_user_text(tracker)
         text = str(latest.get("text") or "")
         if typed.strip() and not any(ch.isalnum() for ch in typed):

@@ -92,6 +92,7 @@ async def test_clarify_offers_the_two_most_likely_topics_and_a_message_option():
     assert titles[0] == topics["faq/id_card_lost_online"].label
     assert titles[1] == topics["faq/hukou_booklet_replace"].label
     assert message["buttons"][-1]["payload"] == "/leave_message"
+    assert message["buttons"][-1]["title"].startswith("都不是")  # under two other choices
     assert "哪个" in message["text"]
 
 
@@ -122,6 +123,8 @@ async def test_clarify_says_it_cannot_read_emoji_only_messages():
     assert "表情" in message["text"]
     assert "没有输入" not in message["text"]
     assert message["buttons"][-1]["payload"] == "/leave_message"
+    (button,) = message["buttons"]  # no other choice offered: no "都不是，…"
+    assert button["title"] == "留言给民警"
 
 
 # ----------------------------------------------------------- the first reply answers (issue 11)
