@@ -164,12 +164,21 @@ def closed_reason(day: dt.date, override: bool | None, name: str | None = None) 
 # --------------------------------------------------------------------------- words
 
 
-def _calendar_words(key: str, kind: type, size: int = 0) -> Any:
+def _calendar_settings() -> dict[str, Any]:
+    """``calendar.yml`` as a mapping (empty, with an error logged, when it is unusable)."""
     try:
         settings = load_file(CALENDAR_FILE) or {}
-    except (OSError, yaml.YAMLError):
-        settings = {}
-    value = _section(settings, key, kind) if isinstance(settings, dict) else kind()
+    except (OSError, yaml.YAMLError) as exc:
+        logger.error("data/knowledge/%s is unreadable, ignored: %s", CALENDAR_FILE, exc)
+        return {}
+    if not isinstance(settings, dict):
+        logger.error("data/knowledge/%s is not a mapping, ignored", CALENDAR_FILE)
+        return {}
+    return settings
+
+
+def _calendar_words(key: str, kind: type, size: int = 0) -> Any:
+    value = _section(_calendar_settings(), key, kind)
     if size and len(value) != size:
         logger.error("data/knowledge/%s: %s should have %d entries", CALENDAR_FILE, key, size)
         return kind()
@@ -216,14 +225,7 @@ def calendar_for_years(years: Iterable[int]) -> dict[dt.date, CalendarDay]:
 
     """
     wanted = set(years)
-    try:
-        settings = load_file(CALENDAR_FILE) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        logger.error("data/knowledge/%s is unreadable, ignored: %s", CALENDAR_FILE, exc)
-        settings = {}
-    if not isinstance(settings, dict):
-        logger.error("data/knowledge/%s is not a mapping, ignored", CALENDAR_FILE)
-        settings = {}
+    settings = _calendar_settings()
     names = {str(k): str(v) for k, v in _section(settings, "names", dict).items()}
     make_up = str(settings.get("make_up_day") or "{holiday}")
     result: dict[dt.date, CalendarDay] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -271,16 +272,9 @@ def window_label(name: str, county: str) -> str:
     return re.sub(r"户籍窗口$", "", value)[:12]
 
 
-def _common_run(a: str, b: str) -> int:
+def _shared_run(a: str, b: str) -> int:
     """Length of the longest run of characters that ``a`` and ``b`` share."""
-    best = 0
-    for i in range(len(a)):
-        for j in range(i + best + 1, len(a) + 1):
-            if a[i:j] in b:
-                best = j - i
-            else:
-                break
-    return best
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
 
 
 def _named_window(free: list[booking_queries.SlotView], text: str) -> int | None:
@@ -290,9 +284,13 @@ def _named_window(free: list[booking_queries.SlotView], text: str) -> int | None
     (its name without the county's police-bureau prefix), and more than with any other.
     """
     typed = re.sub(r"[\s，。！？,.!?]", "", text)
-    labels = {s.window_id: window_label(s.window_name, s.county) for s in free}
+    windows = {s.window_id: s for s in free}  # many slots, few windows
     scores = sorted(
-        ((_common_run(typed, label), wid) for wid, label in labels.items()), reverse=True
+        (
+            (_shared_run(typed, window_label(s.window_name, s.county)), wid)
+            for wid, s in windows.items()
+        ),
+        reverse=True,
     )
     if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
@@ -383,10 +381,6 @@ def validate_slot_choice(
         label = workdays.half_day_names().get(str(half_day), "")
         result.say("utter_booking_half_day_full", half_day=label)
         result.set("booking_time_pref", None)
-
-
-#: The half-day codes of :data:`actions.dates.HalfDay` (their names: calendar.yml ``half_days``).
-HALF_DAYS = ("morning", "noon", "afternoon", "evening")
 
 
 def validate_name(result: TurnResult, raw: Any) -> None:
