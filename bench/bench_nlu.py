@@ -8,8 +8,9 @@ Systems (same training data, data/nlu + data/responses):
 - tfidf-lr: scikit-learn TF-IDF over character 1-3-grams + logistic regression on the full
   labels (text through the same normaliser).
 
-Scored on the dev set (tests/nlu/dev.yml, tuned on) and the frozen test set (tests/nlu/test.yml,
-never tuned on): accuracy of the full label, in-scope accuracy, out-of-scope rejection (an
+Scored on the dev set (tests/nlu/dev*.yml, tuned on: dev.yml plus the fresh items of
+2026-12-07, dev_fresh_inscope.yml and dev_fresh_oos.yml) and the frozen test set
+(tests/nlu/test.yml, never tuned on): accuracy of the full label, in-scope accuracy, out-of-scope rejection (an
 ``out_of_scope/*`` item answered with some ``out_of_scope/*`` redirect), false rejections, and
 accuracy on deterministic perturbations of the test set (bench/perturb.py) against clean
 accuracy on the same items. Writes bench/results/nlu.md and nlu.json; test-set errors are
@@ -48,7 +49,9 @@ from bot.nlu.evaluate import full_label, load_examples  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "var" / "bench-nlu"
-DEV = ROOT / "tests" / "nlu" / "dev.yml"
+DEV_SETS = tuple(
+    ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("dev", "dev_fresh_inscope", "dev_fresh_oos")
+)
 TEST = ROOT / "tests" / "nlu" / "test.yml"
 
 # `rasa init` (Rasa 3.6) writes this pipeline (commented out: it is the default); only the
@@ -123,6 +126,11 @@ def rasa_parser(model: Path) -> tuple[Parser, Any]:
     return parse, loop
 
 
+def load_dev() -> list[tuple[str, str]]:
+    """(text, full label) pairs of every dev file."""
+    return [pair for path in DEV_SETS for pair in load_examples(path)]
+
+
 def training_examples() -> list[tuple[str, str]]:
     """(text, full label) pairs of the training data, as Rasa reads them."""
     return load_examples(ROOT / "data" / "nlu")
@@ -159,7 +167,7 @@ def data_fingerprint() -> str:
     """sha256 over what the figures depend on besides the systems: training data, dev and
     test sets, the perturbations and the normaliser."""
     digest = hashlib.sha256()
-    files = sorted((ROOT / "data" / "nlu").rglob("*.yml")) + [DEV, TEST]
+    files = sorted((ROOT / "data" / "nlu").rglob("*.yml")) + [*DEV_SETS, TEST]
     files += [ROOT / "bench" / "perturb.py", ROOT / "bot" / "nlu" / "normalize.py"]
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
@@ -259,7 +267,7 @@ def main() -> int:
     os.chdir(ROOT)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     WORK.mkdir(parents=True, exist_ok=True)
-    dev, test = load_examples(DEV), load_examples(TEST)
+    dev, test = load_dev(), load_examples(TEST)
     systems: dict[str, dict[str, Any]] = {}
 
     if args.model:
@@ -330,7 +338,7 @@ def dev_only(args: argparse.Namespace) -> int:
     """
     os.chdir(ROOT)
     WORK.mkdir(parents=True, exist_ok=True)
-    dev = load_examples(DEV)
+    dev = load_dev()
     if args.model:
         model, seconds = args.model, float("nan")
     else:

@@ -83,6 +83,8 @@ def render(systems: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         lines.append(f"| {title} | " + " | ".join(values) + " |")
 
     row("dev accuracy", lambda s: s["dev"]["accuracy"])
+    row("dev in-scope accuracy", lambda s: s["dev"]["in_scope_accuracy"])
+    row("dev out-of-scope rejection", lambda s: s["dev"]["oos_rejection"])
     row("**test accuracy**", lambda s: s["test"]["accuracy"])
     row("test in-scope accuracy", lambda s: s["test"]["in_scope_accuracy"])
     row("test out-of-scope rejection", lambda s: s["test"]["oos_rejection"])
