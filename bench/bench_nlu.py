@@ -8,9 +8,9 @@ Systems (same training data, data/nlu + data/responses):
 - tfidf-lr: scikit-learn TF-IDF over character 1-3-grams + logistic regression on the full
   labels (text through the same normaliser).
 
-Scored on the dev set (tests/nlu/dev*.yml, tuned on: dev.yml plus the fresh items of
-2026-12-07, dev_fresh_inscope.yml and dev_fresh_oos.yml) and the frozen test set
-(tests/nlu/test.yml, never tuned on): accuracy of the full label, in-scope accuracy, out-of-scope rejection (an
+Scored on the dev set (tests/nlu/dev*.yml, tuned on: dev.yml plus the fresh items of 2026-12-07,
+dev_fresh_inscope.yml and dev_fresh_oos.yml) and the frozen test set (tests/nlu/test.yml, never
+tuned on): accuracy of the full label, in-scope accuracy, out-of-scope rejection (an
 ``out_of_scope/*`` item answered with some ``out_of_scope/*`` redirect), false rejections, and
 accuracy on deterministic perturbations of the test set (bench/perturb.py) against clean
 accuracy on the same items. Writes bench/results/nlu.md and nlu.json; test-set errors are

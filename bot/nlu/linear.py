@@ -8,10 +8,12 @@ pinyin syllable TF-IDF, LinearSVC with a softmax temperature fitted by cross-val
 
 Its output has the shape the rest of Rasa and this project read:
 
-- ``intent``: the top-level intent of the best full label (``faq``, ``greet`` …) with that
-  label's probability;
-- ``intent_ranking``: one entry per top-level intent (its best full label's probability),
-  best first, at most 10 — what FallbackClassifier's thresholds look at;
+- ``intent``: the best top-level intent of ``intent_ranking``;
+- ``intent_ranking``: one entry per top-level intent (``faq``, ``greet`` …), best first, at
+  most 10 — what FallbackClassifier's thresholds look at. Its confidence is its best full
+  label's probability, except for the ``summed_intents`` (``out_of_scope``): there it is the
+  sum over its full labels, since every ``out_of_scope/*`` answer sends the citizen elsewhere
+  (0.2 traffic + 0.2 other is a 0.4 "not ours", not a 0.2 one);
 - ``response_selector``: ``all_retrieval_intents`` and, for each retrieval intent, exactly
   ResponseSelector's ``{"response": {"responses", "confidence", "intent_response_key",
   "utter_action"}, "ranking": [{"confidence", "intent_response_key"} …]}``, the confidences
@@ -65,9 +67,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             ``pinyin_features`` (bool), ``classifier`` (``svm`` or ``logreg``), ``C``,
             ``class_weight`` (``balanced`` or ``None``), ``random_seed`` (int),
             ``min_known_ngrams`` (when a smaller share of a message's n-grams was seen in
-            training, its confidences are multiplied by that share, so unknown text gets the
-            clarifying question; 0 turns this off) and ``knowledge_dir`` (the pinyin table's
-            folder; ``None`` = ``data/knowledge``).
+            training, its confidences are multiplied by that share; 0 turns this off),
+            ``unknown_text_label`` and ``unknown_text_min_chars`` (such a message of at least
+            that many characters gets the rest of the probability on this label, the "not
+            ours" answer; shorter ones, like a typed name, keep low confidences and get the
+            clarifying question; ``None`` turns this off), ``summed_intents`` (top-level
+            intents whose confidence is the sum over their full labels) and
+            ``knowledge_dir`` (the pinyin table's folder; ``None`` = ``data/knowledge``).
         """
         return {
             "char_analyzer": "char_wb",
@@ -78,6 +84,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": "balanced",
             "random_seed": 2026,
             "min_known_ngrams": 0.25,
+            "unknown_text_label": "out_of_scope/other",
+            "unknown_text_min_chars": 6,
+            "summed_intents": ["out_of_scope"],
             "knowledge_dir": None,
         }
 
@@ -128,6 +137,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         known = config.get("min_known_ngrams")
         if isinstance(known, bool) or not isinstance(known, (int, float)) or not 0 <= known <= 1:
             raise ValueError(f"min_known_ngrams must be a number in [0, 1], not {known!r}")
+        label = config.get("unknown_text_label")
+        if label is not None and not isinstance(label, str):
+            raise ValueError(f"unknown_text_label must be a label or null, not {label!r}")
+        chars = config.get("unknown_text_min_chars")
+        if isinstance(chars, bool) or not isinstance(chars, int) or chars < 1:
+            raise ValueError(f"unknown_text_min_chars must be a positive integer, not {chars!r}")
+        summed = config.get("summed_intents")
+        if not isinstance(summed, list) or not all(isinstance(i, str) for i in summed):
+            raise ValueError(f"summed_intents must be a list of intent names, not {summed!r}")
         seed = config.get("random_seed")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"random_seed must be an integer, not {seed!r}")
@@ -231,6 +249,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             known = self.model.known_fraction(texts)
             damped = known < float(self._config["min_known_ngrams"])
             probabilities[damped] *= np.maximum(known[damped, None], 0.01)  # keep the order
+            unknown = self._unknown_column()
+            if unknown is not None:
+                long_enough = np.asarray(
+                    [len(t.strip()) >= int(self._config["unknown_text_min_chars"]) for t in texts]
+                )
+                moved = damped & long_enough
+                probabilities[moved, unknown] += 1.0 - probabilities[moved].sum(axis=1)
             for message, row in zip(with_text, probabilities, strict=True):
                 self._set_outputs(message, self._scored(row))
         for message in messages:
@@ -239,15 +264,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 message.set("intent_ranking", [], add_to_output=True)
         return messages
 
+    def _unknown_column(self) -> int | None:
+        """The column of ``unknown_text_label`` (None when it is off or not a trained label)."""
+        assert self.model is not None
+        label = self._config.get("unknown_text_label")
+        if label is None or label not in self.model.classes_:
+            return None
+        return self.model.classes_.index(label)
+
     def _scored(self, probabilities: np.ndarray) -> List[Scored]:
         assert self.model is not None
         order = np.argsort(-probabilities, kind="stable")
         return [(self.model.classes_[j], float(probabilities[j])) for j in order]
 
     def _set_outputs(self, message: Message, scored: List[Scored]) -> None:
-        best_label, best = scored[0]
-        message.set(INTENT, {"name": top_level(best_label), "confidence": best}, add_to_output=True)
-        message.set("intent_ranking", intent_ranking(scored), add_to_output=True)
+        ranking = intent_ranking(scored, self._config["summed_intents"])
+        message.set(INTENT, dict(ranking[0]), add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
         selector: Dict[str, Any] = dict(message.get("response_selector") or {})
         selector["all_retrieval_intents"] = list(self.retrieval_intents)
         for retrieval_intent in self.retrieval_intents:
@@ -289,17 +322,22 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         }
 
 
-def intent_ranking(scored: List[Scored]) -> List[Dict[str, Any]]:
+def intent_ranking(scored: List[Scored], summed: List[str] | None = None) -> List[Dict[str, Any]]:
     """One entry per top-level intent (its best full label's probability), best first.
 
     Args:
         scored: every full label with its probability, best first.
+        summed: top-level intents whose confidence is the sum over their full labels.
 
     Returns:
         At most :data:`RANKING_LENGTH` ``{"name", "confidence"}`` entries.
     """
     best: Dict[str, float] = {}
     for label, p in scored:
-        best.setdefault(top_level(label), p)
+        name = top_level(label)
+        if summed and name in summed:
+            best[name] = min(1.0, best.get(name, 0.0) + p)
+        else:
+            best.setdefault(name, p)
     ranked = sorted(best.items(), key=lambda item: -item[1])[:RANKING_LENGTH]
     return [{"name": name, "confidence": p} for name, p in ranked]

@@ -196,6 +196,39 @@ def test_text_made_of_unseen_ngrams_gets_a_low_confidence(tmp_path) -> None:
     assert known["intent"]["confidence"] > 0.5
 
 
+def test_long_unseen_text_gets_the_not_ours_answer_and_short_keeps_the_question(
+    tmp_path,
+) -> None:
+    # With out_of_scope/fraud as the "not ours" label (this small model has no /other).
+    classifier, _ = _train(tmp_path, unknown_text_label="out_of_scope/fraud")
+    far_away = _parse(classifier, "量子纠缠的原理是什么呢")
+    assert full_label(far_away) == (
+        "out_of_scope/fraud",
+        pytest.approx(far_away["intent"]["confidence"]),
+    )
+    assert far_away["intent"]["confidence"] > 0.75
+    short = _parse(classifier, "阿巴阿巴")  # under 6 characters: a name, a short reply
+    assert short["intent"]["confidence"] < 0.2
+    assert _parse(classifier, "办身份证要多少钱")["intent"]["name"] == "faq"
+    off, _ = _train(tmp_path / "off", unknown_text_label=None)
+    assert _parse(off, "量子纠缠的原理是什么呢")["intent"]["confidence"] < 0.2
+
+
+def test_out_of_scope_confidence_is_summed_over_its_answers(tmp_path) -> None:
+    classifier, _ = _train(tmp_path)
+    parsed = _parse(classifier, "网上被人骗钱了")
+    ranking = {r["name"]: r["confidence"] for r in parsed["intent_ranking"]}
+    ranked = parsed["response_selector"]["out_of_scope"]["ranking"]
+    assert len(ranked) == 1  # one out_of_scope label in this model: sum == best
+    assert ranking["out_of_scope"] == pytest.approx(max(parsed_p for parsed_p in ranking.values()))
+    from bot.nlu.linear import intent_ranking
+
+    scored = [("faq/a", 0.3), ("out_of_scope/x", 0.25), ("out_of_scope/y", 0.25), ("greet", 0.2)]
+    summed = intent_ranking(scored, ["out_of_scope"])
+    assert summed[0] == {"name": "out_of_scope", "confidence": 0.5}
+    assert intent_ranking(scored)[0] == {"name": "faq", "confidence": 0.3}
+
+
 def test_unseen_ngram_damping_can_be_turned_off(tmp_path) -> None:
     classifier, _ = _train(tmp_path, min_known_ngrams=0.0)
     damped, _ = _train(tmp_path / "damped")
