@@ -276,7 +276,9 @@ def extract_candidates(
     if requested and requested in form_slots and requested not in candidates and not candidates:
         interruption = message.intent in INTERRUPTION_INTENTS
         if requested == "booker_name":
-            interruption = interruption and message.intent != "check_name"
+            # A name the classifier has never seen (买买提·艾力, 阿卜杜热合曼) reads as "not ours".
+            named = message.intent == "out_of_scope" and clean_name(text) is not None
+            interruption = interruption and message.intent != "check_name" and not named
         if requested == "booking_slot" and message.intent == "find_window":
             # "户政服务大厅" typed while the windows are offered (the NLU reads it as find_window)
             # names one; the validator takes it, or answers a question about the windows.

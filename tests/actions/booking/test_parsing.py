@@ -102,6 +102,17 @@ def test_a_name_that_contains_a_county_alias_is_a_name() -> None:
     assert extract("李大城", "booker_name", entities=entities) == {"booker_name": "李大城"}
 
 
+@pytest.mark.parametrize("name", ["买买提·艾力", "阿卜杜热合曼·买买提", "我叫热依拉·阿不都"])
+def test_a_name_the_classifier_calls_out_of_scope_is_still_a_name(name: str) -> None:
+    # Long names made of characters rare in the training data read as "not ours" to the NLU.
+    got = extract(name, "booker_name", intent="out_of_scope")
+    assert got == {"booker_name": name}
+
+
+def test_a_real_out_of_scope_question_at_the_name_step_is_an_interruption() -> None:
+    assert extract("路灯坏了找谁修？", "booker_name", intent="out_of_scope") == {}
+
+
 def test_a_correction_while_the_name_is_asked_is_not_a_name() -> None:
     message = p.LatestMessage.from_tracker(tracker(fixture="booking_correction_at_name"))
     got = p.extract_candidates(message, "booker_name", BOOKING_FORM_SLOTS, NOW)
