@@ -276,8 +276,14 @@ class LinearTextModel:
             raise RuntimeError("the model is not fitted")
         x = self._features(texts)
         if isinstance(self._estimator, LogisticRegression):
-            return np.asarray(self._estimator.predict_proba(x))
-        return softmax(self._scores(self._estimator, x), self.temperature)
+            probabilities = np.asarray(self._estimator.predict_proba(x))
+        else:
+            probabilities = softmax(self._scores(self._estimator, x), self.temperature)
+        # No feature at all ("？", "……"): the scores are the intercepts, a guess of the
+        # biggest class, not an answer. Every label is equally likely instead.
+        featureless = np.asarray(x.getnnz(axis=1) == 0)
+        probabilities[featureless] = 1.0 / len(self.classes_)
+        return probabilities
 
     def known_fraction(self, texts: Sequence[str]) -> np.ndarray:
         """For each text, the share of its n-grams that were seen in training.

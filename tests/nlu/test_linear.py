@@ -214,6 +214,14 @@ def test_long_unseen_text_gets_the_not_ours_answer_and_short_keeps_the_question(
     assert _parse(off, "量子纠缠的原理是什么呢")["intent"]["confidence"] < 0.2
 
 
+@pytest.mark.parametrize("text", ["？", "……", "!!!"])
+def test_text_without_any_feature_gets_no_confident_answer(tmp_path, text: str) -> None:
+    # Punctuation is no feature: the linear scores would only be the intercepts.
+    classifier, _ = _train(tmp_path)
+    parsed = _parse(classifier, text)
+    assert parsed["intent"]["confidence"] == pytest.approx(1 / len(EXAMPLES))
+
+
 def test_out_of_scope_confidence_is_summed_over_its_answers(tmp_path) -> None:
     classifier, _ = _train(tmp_path)
     parsed = _parse(classifier, "网上被人骗钱了")
