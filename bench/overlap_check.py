@@ -3,7 +3,7 @@
 Usage: ``.venv/bin/python bench/overlap_check.py FILE.yml [--as-training]``
 
 Prints every item of FILE that is a near copy (bot/nlu/overlap.py) of a training example or a
-dev item (with the text it copies), or of a frozen test item (test texts are never printed:
+dev item of any dev file (with the text it copies), or of a frozen test item (test texts are never printed:
 only the offending item of FILE). With ``--as-training`` FILE holds new training examples and
 only the test and dev sets are checked. Exit status 1 when anything was found.
 """
@@ -33,10 +33,14 @@ def main(argv: list[str]) -> int:
     path = Path(argv[0])
     as_training = "--as-training" in argv
     items = [text for text, _ in load_examples(path)]
-    dev = ROOT / "tests" / "nlu" / "dev.yml"
     found = 0
     references = {
-        "dev": [t for t, _ in load_examples(dev)] if path.resolve() != dev.resolve() else []
+        "dev": [
+            text
+            for dev in sorted((ROOT / "tests" / "nlu").glob("dev*.yml"))
+            if dev.resolve() != path.resolve()
+            for text, _ in load_examples(dev)
+        ]
     }
     if not as_training:
         references["training"] = _training_texts(path)
