@@ -285,6 +285,16 @@ class ActionClarify(Action):
         return list(dict.fromkeys(keys))
 
     @staticmethod
+    def has_evidence(latest: Dict[str, Any]) -> bool:
+        """Whether the intent ranking prefers some topic (a flat ranking is no evidence)."""
+        scores = [
+            float(r.get("confidence") or 0.0)
+            for r in latest.get("intent_ranking") or []
+            if r.get("name") != "nlu_fallback"
+        ]
+        return len(scores) < 2 or max(scores) - min(scores) > 1e-6
+
+    @staticmethod
     def entity_buttons(latest: Dict[str, Any]) -> List[Dict[str, str]]:
         """Quick replies that act on what the message did carry.
 
@@ -319,7 +329,12 @@ class ActionClarify(Action):
                 buttons=[*buttons, *response_buttons("utter_clarify_leave_message")],
             )
             return []
-        for key in self.candidate_keys(latest):
+        typed = _raw_user_text(tracker)
+        symbols_only = bool(typed.strip()) and not any(ch.isalnum() for ch in typed)
+        # Emoji, symbols or words the model has never seen carry no evidence: any two
+        # topics would be arbitrary ("准生证" under "？"), so none is offered.
+        keys = [] if symbols_only or not self.has_evidence(latest) else self.candidate_keys(latest)
+        for key in keys:
             if key in MESSAGE_TOPICS:  # the last button already offers a message
                 continue
             topic: knowledge.Topic | None = topics.get(key)
@@ -330,9 +345,8 @@ class ActionClarify(Action):
         # "都不是，…" only reads right under other choices.
         leave = "utter_clarify_leave_message" if buttons else "utter_clarify_leave_message_only"
         buttons += response_buttons(leave)
-        typed = _raw_user_text(tracker)
         text = str(latest.get("text") or "")
-        if typed.strip() and not any(ch.isalnum() for ch in typed):
+        if symbols_only:
             text = response_text("utter_clarify_emoji_only")
         elif not text.strip():
             text = response_text("utter_clarify_empty")

@@ -122,8 +122,21 @@ async def test_clarify_says_it_cannot_read_emoji_only_messages():
     (message,) = dispatcher.messages
     assert "表情" in message["text"]
     assert "没有输入" not in message["text"]
-    assert message["buttons"][-1]["payload"] == "/leave_message"
-    assert message["buttons"][-1]["title"].startswith("都不是")  # under other choices
+    # Nothing in "😀😀" points to a topic: no guessed topic buttons, only the message option.
+    (button,) = message["buttons"]
+    assert (button["title"], button["payload"]) == ("留言给民警", "/leave_message")
+
+
+async def test_a_flat_ranking_offers_no_topic() -> None:
+    # Words the model has never seen ("龘靐") get equal probabilities for every intent.
+    tracker = load_tracker("policy_fallback_id_card")
+    ranking = tracker.latest_message["intent_ranking"]
+    for ranked in ranking:
+        ranked["confidence"] = 1 / len(ranking)
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert [b["payload"] for b in message["buttons"]] == ["/leave_message"]
 
 
 async def test_a_lone_message_button_does_not_say_none_of_these(monkeypatch) -> None:

@@ -2,7 +2,8 @@
 
 A long message made of n-grams the training data never had gets the "not ours" answer
 (out_of_scope/other: 12345 and what the assistant can do), not the clarifying question; but a
-long name typed where the booking form asks for one is still the name.
+long name typed where the booking form asks for one is still the name; emoji or punctuation
+alone get asked for words, with no guessed topic.
 """
 
 from __future__ import annotations
@@ -39,3 +40,11 @@ def test_a_long_minority_name_is_taken_as_the_name(bot, fresh_limits, name: str)
     _walk_to_the_name_question(client)
     reply = texts(client.say(name))
     assert NOT_OURS not in reply and "手机" in reply, reply
+
+
+@pytest.mark.parametrize("message", ["？", "😀😀", "……"])
+def test_symbols_only_get_asked_for_words_without_guessed_topics(bot, message: str) -> None:
+    messages = ChatClient(bot.base_url).start().say(message)
+    assert "表情或符号" in texts(messages), texts(messages)
+    buttons = [b["title"] for m in messages for b in m.get("buttons") or []]
+    assert buttons == ["留言给民警"], buttons
