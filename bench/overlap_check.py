@@ -2,10 +2,10 @@
 
 Usage: ``.venv/bin/python bench/overlap_check.py FILE.yml [--as-training]``
 
-Prints every item of FILE that is a near copy (bot/nlu/overlap.py) of a training example or a
-dev item of any dev file (with the text it copies), or of a frozen test item (test texts are never printed:
-only the offending item of FILE). With ``--as-training`` FILE holds new training examples and
-only the test and dev sets are checked. Exit status 1 when anything was found.
+Prints every item of FILE that is a near copy (bot/nlu/overlap.py) of a training example or an
+item of any dev file (with the text it copies), or of a frozen test item (test texts are never
+printed: only the offending item of FILE). With ``--as-training`` FILE holds new training
+examples and only the test and dev sets are checked. Exit status 1 when anything was found.
 """
 
 from __future__ import annotations

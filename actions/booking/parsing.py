@@ -56,6 +56,8 @@ INTERRUPTION_INTENTS = frozenset(
         "reschedule_booking",
     }
 )
+# Questions that name a business or a county without choosing it for the booking.
+SIDE_QUESTION_INTENTS = frozenset({"faq", "ask_move_in", "out_of_scope"})
 # Steps at which a time alone ("下午三点") is an answer: at the confirmation it changes the time.
 TIME_STEPS = (None, "booking_date", "booking_slot", "booking_confirmed")
 _CORRECTION_RE = re.compile(r"改|换|不是|错了|应该是|重新|更正|还是")
@@ -245,16 +247,21 @@ def extract_candidates(
     correction = bool(_CORRECTION_RE.search(text))
     personal_step = requested in ("booker_name", "booker_phone", "booking_code")
     candidates: dict[str, Any] = {}
+    # A question asked mid-form ("等一下，迁户口要带什么材料" at the county step) names a business
+    # or a county without choosing it: only the step that asks for it takes it from there.
+    side_question = message.intent in SIDE_QUESTION_INTENTS and not correction
     if not personal_step or correction:
         business = message.entities.get("business_type")
         if business is None and (requested in (None, "business_type") or correction):
             business = business_from_text(text)
-        if business is not None:
+        if business is not None and not (
+            side_question and requested not in (None, "business_type")
+        ):
             candidates["business_type"] = business
         county = message.entities.get("county")
         if county is None and (requested in (None, "booking_county") or correction):
             county = county_from_text(text)
-        if county is not None:
+        if county is not None and not (side_question and requested not in (None, "booking_county")):
             candidates["booking_county"] = county
         parsed = parse_datetime(text, when)
         if parsed.day is not None:

@@ -52,6 +52,23 @@ def test_stop_and_unrelated_questions_leave_the_form_to_the_rules() -> None:
     assert extract("随便吧", "booking_date") == {"booking_date": "随便吧"}
 
 
+def test_a_side_question_naming_a_business_or_county_leaves_the_booking_as_it_is() -> None:
+    move_in = [{"entity": "business_type", "value": "hukou_move_in"}]
+    question = "等一下，迁户口要带什么材料"
+    # Asked at the county step: a question, not a new business (the rules answer it).
+    assert extract(question, "booking_county", intent="ask_move_in", entities=move_in) == {}
+    sanhe = [{"entity": "county", "value": "三河市"}]
+    assert extract("三河落户要什么材料", "booking_date", intent="ask_move_in", entities=sanhe) == {}
+    # Where the form asks for it, the same words are the answer ...
+    assert extract("户口迁入", "business_type", intent="ask_move_in", entities=move_in) == {
+        "business_type": "hukou_move_in"
+    }
+    # ... and a correction changes it at any step.
+    assert extract("改成户口迁入", "booking_county", intent="faq", entities=move_in) == {
+        "business_type": "hukou_move_in"
+    }
+
+
 def test_button_payloads_are_read_from_rasas_entities() -> None:
     assert extract('/inform{"booking_slot":"42"}', "booking_slot") == {"booking_slot": "42"}
     assert extract('/inform{"booking_window":"17"}', "booking_slot") == {"booking_window": "17"}
