@@ -133,7 +133,7 @@ def jieba_tokenizer() -> Any:
 def test_training_data_loads_with_rasa_reader(training_data: Any, examples: list[Any]) -> None:
     files = sorted(p.name for p in NLU_DIR.glob("*.yml"))
     assert "synonyms.yml" in files and "regex.yml" in files and "inform.yml" in files
-    assert 2000 <= len(examples) <= 8000, len(examples)  # a file loaded twice would not pass
+    assert 2000 <= len(examples) <= 8000, len(examples)  # the data loaded twice would not pass
     assert training_data.entity_synonyms, "synonyms.yml produced no synonyms"
     assert {r["name"] for r in training_data.regex_features} == {"case_number", "phone_number"}
 

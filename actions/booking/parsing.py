@@ -254,14 +254,12 @@ def extract_candidates(
         business = message.entities.get("business_type")
         if business is None and (requested in (None, "business_type") or correction):
             business = business_from_text(text)
-        if business is not None and not (
-            side_question and requested not in (None, "business_type")
-        ):
+        if business is not None and (not side_question or requested in (None, "business_type")):
             candidates["business_type"] = business
         county = message.entities.get("county")
         if county is None and (requested in (None, "booking_county") or correction):
             county = county_from_text(text)
-        if county is not None and not (side_question and requested not in (None, "booking_county")):
+        if county is not None and (not side_question or requested in (None, "booking_county")):
             candidates["booking_county"] = county
         parsed = parse_datetime(text, when)
         if parsed.day is not None:
