@@ -8,13 +8,13 @@ Systems (same training data, data/nlu + data/responses):
 - tfidf-lr: scikit-learn TF-IDF over character 1-3-grams + logistic regression on the full
   labels (text through the same normaliser).
 
-Scored on the dev set (tests/nlu/dev*.yml, tuned on: dev.yml plus the fresh items of 2026-12-07,
-dev_fresh_inscope.yml and dev_fresh_oos.yml) and the frozen test set (tests/nlu/test.yml, never
-tuned on): accuracy of the full label, in-scope accuracy, out-of-scope rejection (an
-``out_of_scope/*`` item answered with some ``out_of_scope/*`` redirect), false rejections, and
-accuracy on deterministic perturbations of the test set (bench/perturb.py) against clean
-accuracy on the same items. Writes bench/results/nlu.md and nlu.json; test-set errors are
-reported per label only (no texts), so nothing is tuned on them.
+Scored on the dev set (tests/nlu/dev*.yml, tuned on: dev.yml plus the fresh items written on
+2026-12-07 from the label definitions, dev_fresh*.yml) and the frozen test set
+(tests/nlu/test.yml, never tuned on): accuracy of the full label, in-scope accuracy,
+out-of-scope rejection (an ``out_of_scope/*`` item answered with some ``out_of_scope/*``
+redirect), false rejections, and accuracy on deterministic perturbations of the test set
+(bench/perturb.py) against clean accuracy on the same items. Writes bench/results/nlu.md and
+nlu.json; test-set errors are reported per label only (no texts), so nothing is tuned on them.
 
 Options: --skip-baselines (ours only), --model PATH (score an existing model of ours, no
 training), --config PATH (train ours from this config instead of config.yml), --dev-only
@@ -45,13 +45,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from nlu_report import flags, render  # noqa: E402
 from perturb import perturbed_sets  # noqa: E402
 
-from bot.nlu.evaluate import full_label, load_examples  # noqa: E402
+from bot.nlu.evaluate import dev_set_paths, full_label, load_examples  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "var" / "bench-nlu"
-DEV_SETS = tuple(
-    ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("dev", "dev_fresh_inscope", "dev_fresh_oos")
-)
+DEV_SETS = tuple(dev_set_paths(ROOT))
 TEST = ROOT / "tests" / "nlu" / "test.yml"
 
 # `rasa init` (Rasa 3.6) writes this pipeline (commented out: it is the default); only the

@@ -105,6 +105,16 @@ def load_examples(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def dev_set_paths(root: str | Path) -> list[Path]:
+    """The dev set's files (``tests/nlu/dev*.yml`` under ``root``), in a fixed order.
+
+    The dev set is what settings and training data are tuned on: ``dev.yml`` and the fresh
+    items written later from the label definitions (``dev_fresh*.yml``). The frozen test set
+    (``test.yml``) is not part of it.
+    """
+    return sorted((Path(root) / "tests" / "nlu").glob("dev*.yml"))
+
+
 def score(
     parse: Callable[[str], dict[str, Any]], examples: Iterable[tuple[str, str]]
 ) -> EvaluationReport:

@@ -1,8 +1,8 @@
 """NLU accuracy against the running bot: the frozen test set must hold what we claim.
 
 Parses every utterance of ``tests/nlu/test.yml`` (frozen, never trained or tuned on) and of the
-dev set (``tests/nlu/dev.yml`` + the fresh ``dev_fresh_inscope.yml`` / ``dev_fresh_oos.yml``,
-as in ``bench/bench_nlu.py``) through the bot's ``/model/parse`` and scores the full label
+dev set (``tests/nlu/dev*.yml``: ``dev.yml`` and the fresh ``dev_fresh*.yml`` items, as in
+``bench/bench_nlu.py``) through the bot's ``/model/parse`` and scores the full label
 (``faq/id_card_fees``, not just ``faq``). The claimed figures live in ``bench/claims.json``
 (measured by ``make bench``, quoted in the README): the test set may fall at most one point
 below its claim; the dev set is a regression check.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu.evaluate import EvaluationReport, http_parser, load_examples, score
+from bot.nlu.evaluate import EvaluationReport, dev_set_paths, http_parser, load_examples, score
 from tests.servers import ChatServer
 
 pytestmark = pytest.mark.needs_model
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.needs_model
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = json.loads((ROOT / "bench" / "claims.json").read_text(encoding="utf-8"))
 TOLERANCE = 0.01
-DEV_FILES = ("dev.yml", "dev_fresh_inscope.yml", "dev_fresh_oos.yml")
+DEV_FILES = tuple(path.name for path in dev_set_paths(ROOT))
 
 
 def _report(bot: ChatServer, name: str, *more: str) -> EvaluationReport:
