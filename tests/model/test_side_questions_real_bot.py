@@ -1,4 +1,4 @@
-"""Side questions inside the booking form, against the real bot (rasa run + actions).
+"""Side questions inside the booking forms, against the real bot (rasa run + actions).
 
 Asked at a later step ("等一下，迁户口要带什么材料") it is answered and the form goes on where
 it was; typed for the business ("户口迁入", which the NLU reads as a move-in question) it is
@@ -53,3 +53,22 @@ def test_a_policy_question_naming_another_business_does_not_change_the_booking(b
     assert "补领" in texts(side) and "区县" in texts(side), texts(side)
     nxt = client.say("固安")
     assert "户口迁入" in texts(nxt) and "居民身份证" not in texts(nxt), texts(nxt)
+
+
+@pytest.mark.parametrize(
+    ("start", "business_step"),
+    [("我想取消预约", "取消"), ("查一下我的预约", "查询"), ("我要改约", "改约")],
+    ids=["cancel", "my_booking", "reschedule"],
+)
+def test_a_policy_question_inside_a_booking_lookup_is_answered_and_the_form_goes_on(
+    bot, start: str, business_step: str
+) -> None:
+    client = ChatClient(bot.base_url).start()
+    first = client.say(start)
+    assert "预约码" in texts(first), texts(first)
+    side = client.say("等一下，补办身份证要多少钱")
+    # The fee answer, then the same question again (not "预约码是YY加6位…", the format error).
+    assert "40元" in texts(side) and "请输入预约码" in texts(side), texts(side)
+    assert "请核对后重新输入" not in texts(side), texts(side)
+    nxt = client.say("YY7KQ2MD")
+    assert business_step in texts(nxt) and "手机号码" in texts(nxt), texts(nxt)
