@@ -40,7 +40,14 @@ from actions.validation import client_key
 
 logger = logging.getLogger(__name__)
 
-PLACE_SLOTS = ("business_type", "booking_county", "booking_date", "booking_slot", "booking_window")
+PLACE_SLOTS = (
+    "business_type",
+    "booking_county",
+    "booking_date",
+    "booking_slot",
+    "booking_window",
+    parsing.WINDOW_HINT,
+)
 LOOKUP_SLOTS = ("booking_code", "booker_phone")
 CONFIRM_SLOTS = ("booking_confirmed", "cancel_confirmed")
 #: Every slot the booking forms extract and validate (see ``__getattr__``).

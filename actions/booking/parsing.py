@@ -57,6 +57,8 @@ INTERRUPTION_INTENTS = frozenset(
     }
 )
 # Questions that name a business or a county without choosing it for the booking.
+#: Not a slot: the text of a message that chose a day, which may also name a window.
+WINDOW_HINT = "booking_window_hint"
 SIDE_QUESTION_INTENTS = frozenset({"faq", "ask_move_in", "out_of_scope"})
 # Steps at which a time alone ("下午三点") is an answer: at the confirmation it changes the time.
 TIME_STEPS = (None, "booking_date", "booking_slot", "booking_confirmed")
@@ -264,6 +266,8 @@ def extract_candidates(
         parsed = parse_datetime(text, when)
         if parsed.day is not None:
             candidates["booking_date"] = parsed.day.isoformat()
+            # "周三去户政大厅": the window is kept once the day's windows are known.
+            candidates[WINDOW_HINT] = text
         if parsed.time is not None or parsed.half_day is not None:
             if parsed.day is not None or correction or requested in TIME_STEPS:
                 # A time alone while the day is asked for becomes a preference for later.
@@ -296,7 +300,8 @@ def extract_candidates(
 def _only(candidates: dict[str, Any], form_slots: list[str]) -> dict[str, Any]:
     allowed = set(form_slots)
     if "booking_date" in form_slots:
-        allowed |= {"booking_county", "booking_window"}  # rescheduling may change the place
+        # Rescheduling may change the place.
+        allowed |= {"booking_county", "booking_window", WINDOW_HINT}
     return {k: v for k, v in candidates.items() if k in allowed}
 
 

@@ -20,13 +20,8 @@ from sqlalchemy.orm import Session
 
 from actions import dates
 from actions.booking.parsing import REQUESTED_SLOT
-from actions.booking.rules import (
-    HALF_DAYS,
-    business_label,
-    filter_half_day,
-    short_window,
-    window_label,
-)
+from actions.booking.rules import HALF_DAYS, business_label, filter_half_day
+from actions.booking.windows import short_window, window_label
 from actions.dates import format_day
 from actions.db import DatabaseUnavailable, run_db
 from actions.replies import Reply, say

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from actions.booking.parsing import business_from_text, county_from_text
+from actions.booking.parsing import WINDOW_HINT, business_from_text, county_from_text
+from actions.booking.windows import named_window
 from actions.dates import format_day, half_day_of, parse_datetime, parse_time
 from actions.replies import Reply
 from actions.validation import phone_problem
@@ -69,11 +69,6 @@ def business_label(session: Session, code: str | None) -> str:
     if not code:
         return ""
     return booking_queries.business_name(session, code) or code
-
-
-def short_window(name: str) -> str:
-    """A window's name for replies, without the sample-data marker."""
-    return re.sub(r"（示例）|\(示例\)", "", name).strip()
 
 
 def _to_date(value: Any, when: dt.datetime) -> dt.date | None:
@@ -227,6 +222,11 @@ def validate_booking_turn(
 
     if "booking_window" in candidates:
         validate_window(session, result, candidates["booking_window"], when)
+    elif candidates.get(WINDOW_HINT) and st.get("booking_date") and not st.get("booking_slot"):
+        # The day's message named a window ("下周三去户政大厅"): offer that window's times.
+        window = named_window(_free_slots(session, st, when), str(candidates[WINDOW_HINT]))
+        if window is not None:
+            result.set("booking_window", str(window))
     slot_candidate = candidates.get("booking_slot")
     if slot_candidate is None and (day_changed or place_changed) and st.get("booking_time_pref"):
         slot_candidate = st["booking_time_pref"]
@@ -251,7 +251,7 @@ def validate_window(session: Session, result: TurnResult, raw: Any, when: dt.dat
         result.say("utter_booking_window_full")
         result.set("booking_window", None)
         return
-    named = _named_window(free, text)
+    named = named_window(free, text)
     if named is not None:
         result.set("booking_window", str(named))
         return
@@ -260,41 +260,6 @@ def validate_window(session: Session, result: TurnResult, raw: Any, when: dt.dat
     result.set("booking_window", None)
     if st.get("booking_county"):
         result.replies.extend(window_list_parts(session, str(st["booking_county"])))
-
-
-def window_label(name: str, county: str) -> str:
-    """A window's name short enough for a button (``固安镇派出所``, ``户政服务大厅``)."""
-    value = short_window(name)
-    short_county = re.sub(r"(回族自治县|经济技术开发区|临空经济区|区|市|县)$", "", county)
-    for prefix in ("廊坊市公安局", f"{county}公安局", f"{short_county}公安局", county):
-        if value.startswith(prefix) and len(value) > len(prefix):
-            value = value[len(prefix) :]
-    return re.sub(r"户籍窗口$", "", value)[:12]
-
-
-def _shared_run(a: str, b: str) -> int:
-    """Length of the longest run of characters that ``a`` and ``b`` share."""
-    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
-
-
-def _named_window(free: list[booking_queries.SlotView], text: str) -> int | None:
-    """The offered window a typed text names ("户政服务大厅", "派出所那个"), if exactly one.
-
-    The text must share at least two characters in a row with the window's button label
-    (its name without the county's police-bureau prefix), and more than with any other.
-    """
-    typed = re.sub(r"[\s，。！？,.!?]", "", text)
-    windows = {s.window_id: s for s in free}  # many slots, few windows
-    scores = sorted(
-        (
-            (_shared_run(typed, window_label(s.window_name, s.county)), wid)
-            for wid, s in windows.items()
-        ),
-        reverse=True,
-    )
-    if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
-        return None
-    return scores[0][1]
 
 
 def _free_slots(
@@ -346,7 +311,7 @@ def validate_slot_choice(
 
     exact, half_day = _slot_preference(text)
     if exact is None and half_day is None:
-        window = _named_window(_free_slots(session, st, when), text)
+        window = named_window(_free_slots(session, st, when), text)
         if window is not None:
             result.set("booking_window", str(window))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from actions.booking.rules import short_window
+from actions.booking.windows import short_window
 from actions.dates import format_day
 from bot.db.queries.booking import BookingView
 

@@ -288,3 +288,19 @@ async def test_a_question_about_the_windows_while_they_are_offered_gets_their_ad
     assert not slots.get("booking_window")
     said = "\n".join(messages)
     assert "固安县" in said and "地址" in said and "没听懂" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "window_chosen"),
+    [("12月3号去户政服务大厅", True), ("12月3号上午 派出所那个就行", True), ("12月3号", False)],
+)
+async def test_a_window_named_with_the_day_is_kept(db: str, text: str, window_chosen: bool) -> None:
+    # Before, "12月3号去户政服务大厅" kept the day and asked which of the two windows.
+    t = form_tracker("booking_form", text, PLACE, "booking_date")
+    slots, messages = await validate(t)
+    assert slots.get("booking_date") == "2026-12-03", (slots, messages)
+    assert bool(slots.get("booking_window")) is window_chosen, slots
+    _, (question,) = await act(pr.ActionAskBookingSlot(), tracker(slots={**PLACE, **slots}))
+    titles = [b["title"] for b in question.get("buttons") or []]
+    offers_windows = not any(re.match(r"\d\d:\d\d-", title) for title in titles)
+    assert offers_windows is not window_chosen, titles

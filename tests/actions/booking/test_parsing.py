@@ -40,6 +40,7 @@ def test_one_sentence_fills_business_day_and_half_day() -> None:
         "business_type": "id_card",
         "booking_date": "2026-12-03",
         "booking_slot": "morning",
+        p.WINDOW_HINT: "我想约明天上午的身份证",  # a message with a day may name a window
     }
 
 
@@ -133,12 +134,15 @@ def test_a_real_out_of_scope_question_at_the_name_step_is_an_interruption() -> N
 def test_a_correction_while_the_name_is_asked_is_not_a_name() -> None:
     message = p.LatestMessage.from_tracker(tracker(fixture="booking_correction_at_name"))
     got = p.extract_candidates(message, "booker_name", BOOKING_FORM_SLOTS, NOW)
-    assert got == {"booking_date": "2026-12-04"}
+    assert got == {"booking_date": "2026-12-04", p.WINDOW_HINT: "不对，日期改成后天吧"}
 
 
 def test_a_time_alone_at_the_confirmation_changes_the_time() -> None:
     assert extract("改成下午四点", "booking_confirmed") == {"booking_slot": "16:00"}
-    assert extract("换到后天", "booking_confirmed") == {"booking_date": "2026-12-04"}
+    assert extract("换到后天", "booking_confirmed") == {
+        "booking_date": "2026-12-04",
+        p.WINDOW_HINT: "换到后天",
+    }
     assert extract("地点改成三河", "booking_confirmed") == {"booking_county": "三河市"}
     # a plain answer is left for the confirmation reader
     assert extract("确认", "booking_confirmed") == {"booking_confirmed": "确认"}
@@ -159,6 +163,7 @@ def test_only_the_running_forms_slots_are_filled() -> None:
         "booking_county": "三河市",
         "booking_date": "2026-12-04",
         "booking_slot": "morning",
+        p.WINDOW_HINT: "改到三河 后天上午",
     }
 
 

@@ -7,7 +7,6 @@ import json
 import re
 from typing import Any
 
-import pytest
 from sqlalchemy import insert
 
 from actions.booking import prompts as pr
@@ -207,18 +206,6 @@ async def test_every_booking_button_is_understood_by_rasa_with_its_entity(db: st
         assert parsed["intent"] == "inform", payload
         found = {e["entity"]: e["value"] for e in parsed["entities"]}
         assert found == payload_entities(payload) and found, payload
-
-
-@pytest.mark.parametrize(
-    ("name", "county", "short"),
-    [
-        ("固安县公安局户政服务大厅（示例）", "固安县", "户政服务大厅"),
-        ("三河市公安局燕郊派出所户籍窗口（示例）", "三河市", "燕郊派出所"),
-        ("廊坊市公安局广阳分局户政服务大厅（示例）", "广阳区", "广阳分局户政服务大厅"),
-    ],
-)
-def test_window_labels_fit_a_button(name: str, county: str, short: str) -> None:
-    assert pr.window_label(name, county) == short
 
 
 async def test_unreachable_database_says_busy_and_leaves_the_form(no_database: None) -> None:

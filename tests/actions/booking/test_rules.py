@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from actions.booking import rules as r
 from actions.booking import verify as v
+from actions.booking import windows as w
 from bot.db.models import County, Window, WindowBusiness
 from bot.db.queries import booking as q
 from bot.db.session import session_scope
@@ -250,7 +251,6 @@ def test_code_and_phone_are_checked_together(db: str) -> None:
 
 
 def test_helpers() -> None:
-    assert r.short_window("固安县公安局户政服务大厅（示例）") == "固安县公安局户政服务大厅"
     assert v.mask_code("YY7KQ2MD") == "YY7K****"
     assert r.is_phone_value(phone_value("13812345678"))
     assert not r.is_phone_value({"masked": "138****5678"}) and not r.is_phone_value("13812345678")
@@ -264,13 +264,13 @@ def test_a_typed_window_name_chooses_that_window(db: str) -> None:
         }
     assert len(names) == 2
     for wid, name in names.items():
-        typed = r.window_label(name, "固安县")  # as the button shows it: 户政服务大厅 …
+        typed = w.window_label(name, "固安县")  # as the button shows it: 户政服务大厅 …
         for answer in ({"booking_slot": typed}, {"booking_window": typed}):
             updates, said = turn(answer, DAY)
             assert updates.get("booking_window") == str(wid) and said == [], (answer, said)
     updates, said = turn({"booking_slot": "随便哪个"}, DAY)
     assert "booking_window" not in updates and "没听懂" in said[0]
-    by_label = {r.window_label(n, "固安县"): wid for wid, n in names.items()}
+    by_label = {w.window_label(n, "固安县"): wid for wid, n in names.items()}
     for typed in ("派出所那个", "去户政大厅吧"):
         updates, said = turn({"booking_slot": typed}, DAY)
         wanted = next(wid for label, wid in by_label.items() if typed[1:3] in label)
