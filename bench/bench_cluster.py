@@ -6,9 +6,11 @@
 2. the cluster (`python -m bot run-cluster`: nginx, 2 replicas, 2 action servers, the
    machine's PostgreSQL/Redis/RabbitMQ under unique names, dropped afterwards), the same load
    through nginx; during the 50-user phase py-spy samples one replica;
-3. the tracker store is checked for every conversation locust had (lost, doubled or
+3. during every phase, the CPU each role used (bench/cpu_share.py: Rasa, action servers,
+   locust, PostgreSQL, nginx, Redis, RabbitMQ) and the machine's total, in cores;
+4. the tracker store is checked for every conversation locust had (lost, doubled or
    reordered user messages);
-4. bench/results/cluster.md (+ cluster.json).
+5. bench/results/cluster.md (+ cluster.json).
 
 Locust runs 4 x PHASE seconds in all (< 3 minutes); start-up of both set-ups comes on top.
 """
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.cpu_share import CpuMeter  # noqa: E402
 from bench.profile_turn import categorise  # noqa: E402
 from bot import cli  # noqa: E402
 from bot.numbers import mask_text  # noqa: E402
@@ -123,14 +126,17 @@ def load(base: str, tracker_url: str, out: Path, during_50=None) -> list[dict]:
     phases = []
     for users, seconds in PHASES:
         hook = during_50(seconds) if (users == 50 and during_50) else None
+        meter = CpuMeter().start()
         phase = run_locust(base, users, seconds, out)
+        phase["cpu"] = meter.stop()
         if hook is not None:
             phase["profile"] = hook()
         phase["events"] = check_events(tracker_url, phase.pop("conversations"))
         phases.append(phase)
         print(
             f"  {users} users: {phase['turns_per_s']} turns/s, p50 {phase['p50_ms']:.0f} ms, "
-            f"p99 {phase['p99_ms']:.0f} ms, errors {phase['errors']}, {phase['events']}",
+            f"p99 {phase['p99_ms']:.0f} ms, errors {phase['errors']}, {phase['events']}, "
+            f"cores {phase['cpu']}",
             flush=True,
         )
     return phases

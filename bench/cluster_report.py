@@ -19,6 +19,32 @@ def _row(name: str, phase: dict) -> str:
     )
 
 
+def cpu_section(single: dict[str, float], cluster: dict[str, float]) -> list[str]:
+    """The CPU table at 50 users and what it bounds (empty without measurements)."""
+    if not single or not cluster:
+        return []
+    cores = os.cpu_count() or 1
+    roles = sorted((set(single) | set(cluster)) - {"machine"})
+    busy = single.get("machine", 0.0)
+    ceiling = cores / busy if busy else float("nan")
+    return [
+        f"## Where the CPU goes at 50 users (cores busy, of {cores}; bench/cpu_share.py)",
+        "",
+        "| role | single process | cluster |",
+        "|---|---|---|",
+        *[f"| {r} | {single.get(r, 0.0):.2f} | {cluster.get(r, 0.0):.2f} |" for r in roles],
+        f"| **machine (all CPUs)** | **{busy:.2f}** | **{cluster.get('machine', 0.0):.2f}** |",
+        "",
+        f"The single process at 50 users already kept {busy:.2f} of the {cores} cores busy "
+        f"(the load generator's {single.get('locust (load generator)', 0.0):.2f} included). "
+        "Throughput here is bound by CPU, so whatever the topology, the same work on this "
+        f"machine can grow by at most {ceiling:.2f} × (all {cores} cores busy at the same cost "
+        "per turn); the cluster's extra processes (nginx, PostgreSQL, Redis, RabbitMQ, a "
+        "second replica and action server) cost CPU on top.",
+        "",
+    ]
+
+
 def write(single: list[dict], cluster: list[dict], results: Path) -> None:
     """Write the tables, the targets and the replica profile."""
     by = {p["users"]: p for p in single}, {p["users"]: p for p in cluster}
@@ -55,6 +81,7 @@ def write(single: list[dict], cluster: list[dict], results: Path) -> None:
         f"- 0 lost or reordered events: **{'met' if events_ok else 'NOT met'}**",
         "",
     ]
+    lines += cpu_section(by[0][50].get("cpu") or {}, by[1][50].get("cpu") or {})
     prof = dict(by[1][50].get("profile") or {})
     if prof:
         samples = int(prof.pop("samples", 0))
