@@ -19,28 +19,40 @@ def _row(name: str, phase: dict) -> str:
     )
 
 
-def cpu_section(single: dict[str, float], cluster: dict[str, float]) -> list[str]:
-    """The CPU table at 50 users and what it bounds (empty without measurements)."""
-    if not single or not cluster:
+def cpu_section(single: dict, cluster: dict) -> list[str]:
+    """The CPU table at 50 users and what it bounds (empty without measurements).
+
+    Args:
+        single: the single process's 50-user phase (``cpu``: cores by role, ``turns_per_s``).
+        cluster: the cluster's 50-user phase.
+    """
+    cpu_1, cpu_n = single.get("cpu") or {}, cluster.get("cpu") or {}
+    if not cpu_1 or not cpu_n:
         return []
     cores = os.cpu_count() or 1
-    roles = sorted((set(single) | set(cluster)) - {"machine"})
-    busy = single.get("machine", 0.0)
-    ceiling = cores / busy if busy else float("nan")
+    roles = sorted((set(cpu_1) | set(cpu_n)) - {"machine"})
+    busy_1, busy_n = cpu_1.get("machine", 0.0), cpu_n.get("machine", 0.0)
+    per_turn_1 = 1000 * busy_1 / max(0.1, single["turns_per_s"])
+    per_turn_n = 1000 * busy_n / max(0.1, cluster["turns_per_s"])
+    ceiling = cores / busy_1 if busy_1 else float("nan")
+    needed = 1000 * cores / (1.6 * max(0.1, single["turns_per_s"]))
     return [
         f"## Where the CPU goes at 50 users (cores busy, of {cores}; bench/cpu_share.py)",
         "",
         "| role | single process | cluster |",
         "|---|---|---|",
-        *[f"| {r} | {single.get(r, 0.0):.2f} | {cluster.get(r, 0.0):.2f} |" for r in roles],
-        f"| **machine (all CPUs)** | **{busy:.2f}** | **{cluster.get('machine', 0.0):.2f}** |",
+        *[f"| {r} | {cpu_1.get(r, 0.0):.2f} | {cpu_n.get(r, 0.0):.2f} |" for r in roles],
+        f"| **machine (all CPUs)** | **{busy_1:.2f}** | **{busy_n:.2f}** |",
+        f"| CPU per turn (machine) | {per_turn_1:.1f} ms | {per_turn_n:.1f} ms |",
         "",
-        f"The single process at 50 users already kept {busy:.2f} of the {cores} cores busy "
-        f"(the load generator's {single.get('locust (load generator)', 0.0):.2f} included). "
-        "Throughput here is bound by CPU, so whatever the topology, the same work on this "
-        f"machine can grow by at most {ceiling:.2f} × (all {cores} cores busy at the same cost "
-        "per turn); the cluster's extra processes (nginx, PostgreSQL, Redis, RabbitMQ, a "
-        "second replica and action server) cost CPU on top.",
+        f"The single process is bound by its one Rasa process ({cpu_1.get('Rasa', 0.0):.2f} of "
+        f"a core: one Python thread under the GIL) and leaves {cores - busy_1:.2f} cores idle. "
+        f"The cluster can use them, but even at the single process's CPU per turn "
+        f"({per_turn_1:.1f} ms) all {cores} cores give at most {ceiling:.2f} × its throughput. "
+        f"1.6 × needs {needed:.1f} ms per turn or less, every role included; the cluster spends "
+        f"{per_turn_n:.1f} ms (its Rasa replicas pay for the PostgreSQL tracker store, the Redis "
+        "lock store and the event broker, and nginx, PostgreSQL, Redis and RabbitMQ run on the "
+        "same two cores).",
         "",
     ]
 
@@ -81,7 +93,7 @@ def write(single: list[dict], cluster: list[dict], results: Path) -> None:
         f"- 0 lost or reordered events: **{'met' if events_ok else 'NOT met'}**",
         "",
     ]
-    lines += cpu_section(by[0][50].get("cpu") or {}, by[1][50].get("cpu") or {})
+    lines += cpu_section(by[0][50], by[1][50])
     prof = dict(by[1][50].get("profile") or {})
     if prof:
         samples = int(prof.pop("samples", 0))

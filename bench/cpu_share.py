@@ -9,6 +9,7 @@ CPU seconds divided by wall seconds, so on this machine the machine total is at 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from dataclasses import dataclass, field
 
@@ -43,6 +44,12 @@ def _busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / ticks
 
 
+def _reaped_children_seconds() -> float:
+    """CPU seconds of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _process_times() -> dict[int, tuple[str, float]]:
     out: dict[int, tuple[str, float]] = {}
     for proc in psutil.process_iter(["pid", "cmdline", "name"]):
@@ -61,18 +68,23 @@ class CpuMeter:
 
     started: float = 0.0
     busy: float = 0.0
+    reaped: float = 0.0
     processes: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     def start(self) -> CpuMeter:
         """Take the first snapshot."""
-        self.started, self.busy, self.processes = time.monotonic(), _busy_seconds(), {}
+        self.started, self.busy = time.monotonic(), _busy_seconds()
+        self.reaped = _reaped_children_seconds()
         self.processes = _process_times()
         return self
 
     def stop(self) -> dict[str, float]:
         """Cores used per role, and ``machine`` (every CPU's busy time) since :meth:`start`.
 
-        A process that started during the phase counts from zero; one that ended is missed.
+        A process that started during the phase counts from zero. One that ended is counted
+        only if it was this process's child and has been waited for (locust, run to its end by
+        the benchmark, is counted that way); others that ended are missing from the roles but
+        not from ``machine``.
         """
         wall = max(1e-6, time.monotonic() - self.started)
         busy = _busy_seconds() - self.busy
@@ -80,6 +92,10 @@ class CpuMeter:
         for pid, (role, seconds) in _process_times().items():
             before = self.processes.get(pid, (role, 0.0))[1]
             shares[role] = shares.get(role, 0.0) + max(0.0, seconds - before) / wall
+        reaped = _reaped_children_seconds() - self.reaped
+        if reaped > 0:
+            role = "locust (load generator)"
+            shares[role] = shares.get(role, 0.0) + reaped / wall
         out = {role: round(value, 2) for role, value in sorted(shares.items()) if value >= 0.01}
         out["machine"] = round(busy / wall, 2)
         return out
