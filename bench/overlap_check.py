@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu.evaluate import load_examples  # noqa: E402
+from bot.nlu.evaluate import dev_set_paths, load_examples  # noqa: E402
 from bot.nlu.overlap import near_copies  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     references = {
         "dev": [
             text
-            for dev in sorted((ROOT / "tests" / "nlu").glob("dev*.yml"))
+            for dev in dev_set_paths(ROOT)
             if dev.resolve() != path.resolve()
             for text, _ in load_examples(dev)
         ]

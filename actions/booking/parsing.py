@@ -56,9 +56,9 @@ INTERRUPTION_INTENTS = frozenset(
         "reschedule_booking",
     }
 )
-# Questions that name a business or a county without choosing it for the booking.
 #: Not a slot: the text of a message that chose a day, which may also name a window.
 WINDOW_HINT = "booking_window_hint"
+# Questions that name a business or a county without choosing it for the booking.
 SIDE_QUESTION_INTENTS = frozenset({"faq", "ask_move_in", "out_of_scope"})
 # Steps at which a time alone ("下午三点") is an answer: at the confirmation it changes the time.
 TIME_STEPS = (None, "booking_date", "booking_slot", "booking_confirmed")

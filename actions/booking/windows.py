@@ -28,7 +28,7 @@ def window_label(name: str, county: str) -> str:
     return re.sub(r"户籍窗口$", "", value)[:12]
 
 
-def shared_run(a: str, b: str) -> int:
+def _shared_run(a: str, b: str) -> int:
     """Length of the longest run of characters that ``a`` and ``b`` share."""
     return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
 
@@ -43,7 +43,7 @@ def named_window(free: Sequence[SlotView], text: str) -> int | None:
     windows = {s.window_id: s for s in free}  # many slots, few windows
     scores = sorted(
         (
-            (shared_run(typed, window_label(s.window_name, s.county)), wid)
+            (_shared_run(typed, window_label(s.window_name, s.county)), wid)
             for wid, s in windows.items()
         ),
         reverse=True,
