@@ -20,6 +20,8 @@ SECRETS = {
     "ACTION_SERVER_TOKEN": "action_server_token",
     "EHUZHENG_SECRET": "secret.key",
 }
+#: The lock store that ``LOCK_STORE_TYPE=redis`` selects (see :mod:`bot.lock_store`).
+ATOMIC_REDIS_LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
 
 
 def defaults() -> dict[str, str]:
@@ -46,6 +48,8 @@ def apply_defaults() -> None:
     """Set every unset setting to its default, and generate local secrets if needed."""
     for key, value in defaults().items():
         os.environ.setdefault(key, value)
+    if os.environ["LOCK_STORE_TYPE"] == "redis":  # Rasa's own races between replicas
+        os.environ["LOCK_STORE_TYPE"] = ATOMIC_REDIS_LOCK_STORE
     make_private(VAR_DIR)
     for env_name, file_name in SECRETS.items():
         os.environ[env_name] = secret_value(env_name, file_name, VAR_DIR)
