@@ -146,8 +146,8 @@ def _char_gram(gram: str) -> bool:
 
 
 def _syllable_bigram(gram: str) -> bool:
-    """Pinyin syllable bigrams (``qian chu``), not single syllables."""
-    return " " in gram.strip()
+    """Pinyin syllable bigrams (``qian_chu``), not single syllables."""
+    return "_" in gram
 
 
 @dataclass

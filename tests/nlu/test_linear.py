@@ -265,3 +265,12 @@ def test_unseen_ngram_damping_can_be_turned_off(tmp_path) -> None:
 )
 def test_numbers_spaces_and_punctuation_are_not_features(text, expected):
     assert without_numbers(text) == expected
+
+
+def test_a_question_typed_in_pinyin_is_understood(tmp_path) -> None:
+    """Latin pinyin shares the syllable features of the characters and counts as known text."""
+    classifier, _ = _train(tmp_path)
+    parsed = _parse(classifier, "shenfenzheng duoshao qian")
+    assert full_label(parsed)[0] == "faq/id_card_fees"
+    assert parsed["intent"]["confidence"] > 0.4
+    assert full_label(_parse(classifier, "hukou qianchu zenme ban"))[0] == "faq/move_out"
