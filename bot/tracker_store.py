@@ -11,6 +11,12 @@ entity values, slot values, bot text) is passed through :func:`bot.numbers.mask_
 before the row is written. Phone and ID numbers therefore reach the actions in the turn in
 which they were typed, but only the masked form is ever kept.
 
+Nothing a turn did is dropped when two turns of one conversation overlap. Rasa writes "the
+tracker's events beyond as many as are stored", so a turn that ran beside another (the lock
+store failed, or a turn outlived its lock) lost its own message and replies behind the other
+turn's. Here the store remembers how many events each tracker held when it was read and
+writes every event added since then; an overlap is logged.
+
 A failure never stops the process. Rasa's own ``session_scope`` takes *any* ``ValueError``
 (``UnicodeEncodeError`` from a lone surrogate is one) for a missing PostgreSQL schema and calls
 ``sys.exit(1)``; here only a real missing schema is reported as such, strings that no database
@@ -22,6 +28,7 @@ saving is logged (masked, with the conversation id) and raised to the channel, w
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -34,6 +41,7 @@ import sqlalchemy.orm
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
@@ -44,6 +52,15 @@ logger = logging.getLogger(__name__)
 
 #: ``session.info`` key of the rows inserted in a transaction, published on commit.
 _INSERTED = "bot.tracker_store.inserted"
+#: Tracker attribute set when it is read or saved: (how many of its events are stored, how
+#: many the database then held since the session's start).
+_STORED = "_ehuzheng_stored_events"
+
+
+def _remember_stored(tracker: DialogueStateTracker) -> None:
+    events = list(tracker.events)
+    starts = [i for i, event in enumerate(events) if isinstance(event, SessionStarted)]
+    setattr(tracker, _STORED, (len(events), len(events) - (starts[-1] if starts else 0)))
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -215,7 +232,35 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             raise
 
     async def _read(self, sender_id: str) -> DialogueStateTracker | None:
-        return await SQLTrackerStore.retrieve(self, sender_id)
+        tracker = await SQLTrackerStore.retrieve(self, sender_id)
+        if tracker is not None:
+            _remember_stored(tracker)
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events this tracker gained since it was read (or last saved).
+
+        Rasa's version skips as many events as are stored now: had another turn stored its
+        events meanwhile, this turn's would be skipped in their place. Here they are written
+        after the other turn's. A tracker this store never read (a new conversation) is
+        treated as Rasa does.
+        """
+        stored_now = self._event_query(
+            session, tracker.sender_id, fetch_events_from_all_sessions=False
+        ).count()
+        remembered = getattr(tracker, _STORED, None)
+        if remembered is None:
+            return itertools.islice(tracker.events, stored_now, None)
+        start, stored_then = remembered
+        if stored_now != stored_then:
+            logger.warning(
+                "conversation %s…: another turn was stored while this one ran (%d events "
+                "then, %d now); this turn's events are written after it",
+                tracker.sender_id[:8],
+                stored_then,
+                stored_now,
+            )
+        return itertools.islice(tracker.events, start, None)
 
     async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
@@ -234,6 +279,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        _remember_stored(tracker)
         _note_saved(tracker)
         logger.debug("Tracker stored (masked).")
 

@@ -9,6 +9,7 @@ from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import MaskingSQLTrackerStore, watch_turn
+from tests.cluster.services import missing
 
 PHONE, ID_NUMBER = "13812345678", "11010519491231002X"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -32,7 +33,7 @@ def store_url(request, tmp_path):
         return
     engine, name = _pg_url()
     if engine is None:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+        missing("PostgreSQL at 127.0.0.1:5432")
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -141,4 +142,51 @@ async def test_the_cluster_store_hands_the_saved_turn_over_from_its_worker_threa
     health = watch_turn()
     await store.save(DialogueStateTracker.from_events("citizen-2", [UserUttered("你好")]))
     assert [e.text for e in health.saved_events or []] == ["你好"]
+    store.engine.dispose()
+
+
+async def test_two_turns_that_ran_side_by_side_are_both_kept(store_url, caplog):
+    """Two replicas read the same tracker and both save: neither turn's events are lost."""
+    store = MaskingSQLTrackerStore(domain=Domain.empty(), host=store_url)
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    await store.save(DialogueStateTracker.from_events(sender, [UserUttered("你好")]))
+    first, second = await store.retrieve(sender), await store.retrieve(sender)
+    first.update(UserUttered("新生儿落户需要什么"))
+    first.update(BotUttered("新生儿落户：带出生医学证明……"))
+    second.update(UserUttered("居住证怎么办理"))
+    second.update(BotUttered("居住证：居住半年以上……"))
+    await store.save(first)
+    await store.save(second)
+    second.update(UserUttered("谢谢"))  # the same tracker saved again: only the new event
+    await store.save(second)
+    stored = await store.retrieve(sender)
+    texts = [e.text for e in stored.events if isinstance(e, (UserUttered, BotUttered))]
+    assert texts == [
+        "你好",
+        "新生儿落户需要什么",
+        "新生儿落户：带出生医学证明……",
+        "居住证怎么办理",
+        "居住证：居住半年以上……",
+        "谢谢",
+    ]
+    assert "another turn was stored while this one ran" in caplog.text
+    store.engine.dispose()
+
+
+async def test_a_session_restart_is_stored_once(store_url, caplog):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    store = MaskingSQLTrackerStore(domain=Domain.empty(), host=store_url)
+    sender = f"citizen-{uuid.uuid4().hex[:8]}"
+    await store.save(DialogueStateTracker.from_events(sender, [UserUttered("你好")]))
+    tracker = await store.retrieve(sender)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), UserUttered("在吗")):
+        tracker.update(event)
+    await store.save(tracker)
+    tracker.update(BotUttered("在的"))
+    await store.save(tracker)
+    with store.engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+    assert count == 5
+    assert "another turn" not in caplog.text
     store.engine.dispose()
