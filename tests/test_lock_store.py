@@ -7,6 +7,7 @@ threads against the machine's Redis, under a unique key prefix removed afterward
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 import uuid
@@ -60,16 +61,19 @@ def _in_threads(work: list) -> None:
         thread.join(60)
 
 
-def test_redis_in_endpoints_yml_selects_the_atomic_store(monkeypatch, prefix) -> None:
+def test_redis_in_endpoints_yml_selects_the_atomic_store(monkeypatch) -> None:
     from bot import settings
 
     _endpoint_env(monkeypatch, "redis")
+    # every variable apply_defaults writes is one monkeypatch restores after the test
+    for name in [*settings.defaults(), *settings.SECRETS]:
+        monkeypatch.setenv(name, os.environ.get(name, settings.defaults().get(name, "x")))
     monkeypatch.setattr(settings, "make_private", lambda _: None)
     monkeypatch.setattr(settings, "secret_value", lambda name, file, var: "x")
     settings.apply_defaults()
+    assert os.environ["LOCK_STORE_TYPE"] == ATOMIC_REDIS_LOCK_STORE
     store = LockStore.create(read_endpoint_config("endpoints.yml", "lock_store"))
     assert isinstance(store, AtomicRedisLockStore)
-    assert ATOMIC_REDIS_LOCK_STORE == "bot.lock_store.AtomicRedisLockStore"
 
 
 def test_the_cluster_endpoints_use_the_atomic_store(monkeypatch) -> None:

@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from bot.nlu.pinyin import grams, syllables
+from bot.nlu.pinyin import grams, syllables, typed_syllables
 from bot.numbers import find_numbers
 
 CLASSIFIERS = ("svm", "logreg")
@@ -98,8 +98,11 @@ class PinyinAnalyzer:
         self.table = table
 
     def __call__(self, text: str) -> List[str]:
-        """The syllable grams of ``text`` (non-Chinese characters are skipped)."""
-        return grams(syllables(text, self.table))
+        """The syllable grams of ``text`` (its Chinese characters and typed pinyin)."""
+        known = self.__dict__.get("typed")  # absent from models pickled before it existed
+        if known is None:
+            known = self.typed = typed_syllables(self.table)
+        return grams(syllables(text, self.table, known))
 
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:

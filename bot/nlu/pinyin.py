@@ -56,17 +56,9 @@ _NOT_TYPED = frozenset({"n", "ng", "m", "hm", "hng"})
 _LONGEST_RUN = 40
 
 
-#: id(table) -> (the table, kept alive so its id is never reused; its typed syllables).
-_SYLLABLES: Dict[int, tuple[Dict[str, str], frozenset[str]]] = {}
-
-
-def _syllable_set(table: Dict[str, str]) -> frozenset[str]:
-    """The syllables of ``table`` that can be typed as pinyin (computed once per table)."""
-    cached = _SYLLABLES.get(id(table))
-    if cached is None:
-        typed = frozenset(v for v in table.values() if v.isascii() and v.isalpha())
-        cached = _SYLLABLES[id(table)] = (table, typed - _NOT_TYPED)
-    return cached[1]
+def typed_syllables(table: Dict[str, str]) -> frozenset[str]:
+    """The syllables of ``table`` that a citizen can type as pinyin (for :func:`syllables`)."""
+    return frozenset(v for v in table.values() if v.isascii() and v.isalpha()) - _NOT_TYPED
 
 
 def split_pinyin(run: str, known: frozenset[str]) -> List[str] | None:
@@ -92,17 +84,19 @@ def split_pinyin(run: str, known: frozenset[str]) -> List[str] | None:
     return best[len(run)]
 
 
-def syllables(text: str, table: Dict[str, str]) -> List[str]:
+def syllables(text: str, table: Dict[str, str], known: frozenset[str] | None = None) -> List[str]:
     """The pinyin syllables of ``text``: its Chinese characters and its typed pinyin.
 
     Args:
         text: normalised text (Latin letters in lower case).
         table: character -> toneless pinyin (:func:`pinyin_table`).
+        known: ``typed_syllables(table)``, when the caller keeps it (computed otherwise).
 
     Returns:
         The syllables in order; other characters (digits, English words) are skipped.
     """
-    known = _syllable_set(table)
+    if known is None:
+        known = typed_syllables(table)
     out: List[str] = []
     letters: List[str] = []
 
